@@ -1,0 +1,3 @@
+from archsim.cli.app import main
+
+main()

@@ -1,0 +1,47 @@
+"""Shared pieces of the command line: consoles, issue rendering, model-name resolution."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from archsim.errors import Issue
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_issues(issues: Iterable[Issue]) -> None:
+    """Print issues to stderr in the parsable ``file:line:col: [level] path: message`` form."""
+    for issue in issues:
+        stderr.print(str(issue), markup=False)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with ``code`` (1 failure, 2 usage)."""
+    stderr.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def bundled_models_dir() -> Path:
+    """The folder of bundled reference topologies shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def resolve_topology(name: str) -> str:
+    """A path as given, or the bundled model called ``name`` (``monolith``)."""
+    if os.path.exists(name) or os.sep in name or name.endswith((".yaml", ".yml")):
+        return name
+    candidate = bundled_models_dir() / f"{name}.yaml"
+    return str(candidate) if candidate.exists() else name
+
+
+def is_terminal() -> bool:
+    """Whether stdout is an interactive terminal (rich tables) or piped (plain text)."""
+    return sys.stdout.isatty()

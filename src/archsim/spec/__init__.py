@@ -1,0 +1,1 @@
+"""The spec layer: YAML -> validated, immutable topology objects (no simulation runtime)."""

@@ -1,0 +1,260 @@
+"""Cross-reference checks over the plain data of a topology.
+
+These run on the raw YAML data (defensively: a part that is malformed is skipped, since the
+schema already reports it), so that reference errors are reported in the same run as type
+errors. They check that every ``to`` names an existing component and endpoint (a load balancer
+forwards the endpoint name to its target), that ``publish`` names a topic or queue, that there
+is no cycle of synchronous calls (networkx), and the numeric relations between sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import networkx as nx
+
+from archsim.errors import Issue, Loc
+from archsim.spec.pydantic_errors import suggest
+from archsim.spec.units import parse_duration
+from archsim.spec.yamlload import Positions
+
+SERVICE_TYPES = ("service", "database", "cache")
+BROKER_TYPES = ("topic", "queue")
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any], positions: Positions, filename: str) -> None:
+        self.data = data
+        self.positions = positions
+        self.filename = filename
+        self.issues: list[Issue] = []
+        raw = data.get("components")
+        self.components: dict[str, dict[str, Any]] = {
+            k: v for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+        self.graph: nx.DiGraph = nx.DiGraph()
+
+    def add(self, loc: Loc, message: str, kind: str = "reference") -> None:
+        line, col = self.positions.of_value(loc)
+        self.issues.append(Issue(message, loc, self.filename, line, col, kind))
+
+    def kind_of(self, name: str) -> str | None:
+        comp = self.components.get(name)
+        kind = comp.get("type") if comp else None
+        return kind if isinstance(kind, str) else None
+
+    def endpoints_of(self, name: str) -> list[str]:
+        """Endpoint names reachable at ``name`` (through a load balancer to its target)."""
+        comp = self.components.get(name, {})
+        if comp.get("type") == "load_balancer":
+            target = comp.get("target")
+            if isinstance(target, str) and target != name:
+                target_comp = self.components.get(target, {})
+                if target_comp.get("type") in SERVICE_TYPES:
+                    return self.endpoints_of(target)
+            return []
+        endpoints = comp.get("endpoints")
+        return [str(e) for e in endpoints] if isinstance(endpoints, dict) else []
+
+    def all_targets(self) -> list[str]:
+        return [f"{c}/{e}" for c in self.components for e in self.endpoints_of(c)]
+
+    def resolve(self, target: str) -> str:
+        """Graph node for a call target: load balancers are resolved to their target."""
+        comp, _, endpoint = target.partition("/")
+        if self.kind_of(comp) == "load_balancer":
+            inner = self.components[comp].get("target")
+            if isinstance(inner, str):
+                return f"{inner}/{endpoint}"
+        return target
+
+    def check_target(self, loc: Loc, target: Any, what: str) -> bool:
+        """Check a ``component/endpoint`` reference to a service or load balancer."""
+        if not isinstance(target, str) or target.count("/") != 1:
+            return False  # the schema reports the shape
+        comp, endpoint = target.split("/")
+        kind = self.kind_of(comp)
+        if comp not in self.components:
+            self.add(loc, f"{what} '{target}' names no component '{comp}'; components are: "
+                     f"{', '.join(self.components) or '(none)'}.{suggest(target, self.all_targets())}")
+            return False
+        if kind in BROKER_TYPES:
+            self.add(loc, f"'{comp}' is a {kind}; send messages to it with 'publish: {comp}'")
+            return False
+        if kind not in SERVICE_TYPES and kind != "load_balancer":
+            return False
+        endpoints = self.endpoints_of(comp)
+        if endpoint not in endpoints:
+            hint = suggest(target, self.all_targets())
+            known = ", ".join(endpoints) or "(none)"
+            self.add(loc, f"unknown endpoint '{target}': '{comp}' has {known}.{hint}")
+            return False
+        return True
+
+    def run(self) -> list[Issue]:
+        self.check_simulation()
+        for name, comp in self.components.items():
+            kind = comp.get("type")
+            loc: Loc = ("components", name)
+            if kind in SERVICE_TYPES:
+                self.check_service(name, comp, loc)
+            elif kind == "load_balancer":
+                self.check_balancer(name, comp, loc)
+            elif kind in BROKER_TYPES:
+                self.check_broker(comp, loc)
+        self.check_workload()
+        self.check_faults()
+        self.check_slos()
+        self.check_cycles()
+        return self.issues
+
+    def check_simulation(self) -> None:
+        sim = self.data.get("simulation")
+        if not isinstance(sim, dict):
+            return
+        duration = _seconds(sim.get("duration", "60s"))
+        warmup = _seconds(sim.get("warmup", "5s"))
+        if duration is not None and warmup is not None and warmup >= duration:
+            self.add(("simulation", "warmup"), f"the warm-up must be shorter than the duration "
+                     f"({sim.get('duration', '60s')}), got {sim.get('warmup')!r}", "value")
+
+    def check_service(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
+        endpoints = comp.get("endpoints")
+        if not isinstance(endpoints, dict):
+            return
+        for ep_name, endpoint in endpoints.items():
+            node = f"{name}/{ep_name}"
+            self.graph.add_node(node)
+            if isinstance(endpoint, dict) and isinstance(endpoint.get("calls"), list):
+                ep_loc = (*loc, "endpoints", ep_name, "calls")
+                for step, step_loc in _walk_steps(endpoint["calls"], ep_loc):
+                    self.check_step(node, step, step_loc)
+
+    def check_step(self, node: str, step: dict[str, Any], loc: Loc) -> None:
+        if "to" in step:
+            if self.check_target((*loc, "to"), step["to"], "call to"):
+                self.graph.add_edge(node, self.resolve(step["to"]), loc=(*loc, "to"))
+        elif "publish" in step:
+            target = step["publish"]
+            if not isinstance(target, str):
+                return
+            brokers = [c for c in self.components if self.kind_of(c) in BROKER_TYPES]
+            if target not in self.components:
+                self.add((*loc, "publish"), f"publish to '{target}', which is not a component; "
+                         f"topics and queues are: {', '.join(brokers) or '(none)'}."
+                         f"{suggest(target, brokers)}")
+            elif self.kind_of(target) not in BROKER_TYPES:
+                self.add((*loc, "publish"), f"publish needs a topic or queue, but '{target}' is "
+                         f"a {self.kind_of(target)}; call it with 'to: {target}/ENDPOINT'")
+
+    def check_balancer(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
+        target = comp.get("target")
+        if not isinstance(target, str):
+            return
+        services = [c for c in self.components if self.kind_of(c) in SERVICE_TYPES]
+        if target not in self.components:
+            self.add((*loc, "target"), f"load balancer target '{target}' is not a component; "
+                     f"services are: {', '.join(services) or '(none)'}.{suggest(target, services)}")
+        elif self.kind_of(target) not in SERVICE_TYPES:
+            self.add((*loc, "target"), f"a load balancer forwards to a service, database or "
+                     f"cache, but '{target}' is a {self.kind_of(target)}")
+
+    def check_broker(self, comp: dict[str, Any], loc: Loc) -> None:
+        subscribers = comp.get("subscribers")
+        if not isinstance(subscribers, list):
+            return
+        groups: dict[str, int] = {}
+        for index, sub in enumerate(subscribers):
+            if not isinstance(sub, dict):
+                continue
+            self.check_target((*loc, "subscribers", index, "to"), sub.get("to"), "subscriber")
+            group = sub.get("group")
+            if isinstance(group, str):
+                if group in groups:
+                    self.add((*loc, "subscribers", index, "group"),
+                             f"duplicate consumer group '{group}' (also subscribers[{groups[group]}])",
+                             "duplicate")
+                groups.setdefault(group, index)
+
+    def check_workload(self) -> None:
+        workload = self.data.get("workload")
+        if not isinstance(workload, list):
+            return
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(workload):
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name")
+            if isinstance(name, str):
+                if name in seen:
+                    self.add(("workload", index, "name"), f"duplicate request class '{name}' "
+                             f"(also workload[{seen[name]}])", "duplicate")
+                seen.setdefault(name, index)
+            self.check_target(("workload", index, "to"), entry.get("to"), "workload target")
+
+    def check_faults(self) -> None:
+        faults = self.data.get("faults")
+        if not isinstance(faults, list):
+            return
+        for index, fault in enumerate(faults):
+            if not isinstance(fault, dict) or not isinstance(fault.get("component"), str):
+                continue
+            name = fault["component"]
+            if name not in self.components:
+                self.add(("faults", index, "component"), f"fault on '{name}', which is not a "
+                         f"component.{suggest(name, self.components)}")
+                continue
+            down = fault.get("replicas_down")
+            replicas = self.components[name].get("replicas", 1)
+            if isinstance(down, int) and isinstance(replicas, int) and down > replicas:
+                self.add(("faults", index, "replicas_down"), f"'{name}' has {replicas} "
+                         f"replica(s), got replicas_down={down}", "value")
+
+    def check_slos(self) -> None:
+        slos = self.data.get("slos")
+        workload = self.data.get("workload")
+        if not isinstance(slos, list) or not isinstance(workload, list):
+            return
+        names = [w.get("name") for w in workload if isinstance(w, dict)]
+        for index, slo in enumerate(slos):
+            request = slo.get("request") if isinstance(slo, dict) else None
+            if isinstance(request, str) and request != "*" and request not in names:
+                self.add(("slos", index, "request"), f"no request class '{request}'; classes "
+                         f"are: {', '.join(map(str, names))} or '*'.{suggest(request, map(str, names))}")
+
+    def check_cycles(self) -> None:
+        for component in nx.strongly_connected_components(self.graph):
+            nodes = sorted(component)
+            if len(nodes) == 1 and not self.graph.has_edge(nodes[0], nodes[0]):
+                continue
+            cycle = nx.find_cycle(self.graph.subgraph(nodes), source=nodes[0])
+            loc = self.graph.edges[cycle[0][0], cycle[0][1]]["loc"]
+            path = " -> ".join([cycle[0][0], *(edge[1] for edge in cycle)])
+            self.add(loc, f"cycle of synchronous calls: {path}", "cycle")
+
+
+def _walk_steps(steps: list[Any], loc: Loc) -> Iterator[tuple[dict[str, Any], Loc]]:
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        if isinstance(step.get("parallel"), list):
+            yield from _walk_steps(step["parallel"], (*loc, index, "parallel"))
+        else:
+            yield step, (*loc, index)
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return None
+
+
+def check_references(data: Any, positions: Positions, filename: str) -> list[Issue]:
+    """Every cross-reference problem in the plain data of a topology, located.
+
+    Returns an empty list when ``data`` is not a mapping (the schema reports that).
+    """
+    if not isinstance(data, dict):
+        return []
+    return _Checker(data, positions, filename).run()

@@ -1,0 +1,129 @@
+"""Component specs, one class per ``type``, and the registry that maps type names to them.
+
+A new component kind is one spec class here (or in its own module) plus one line in
+``COMPONENT_SPECS``; the engine has a matching registry in :mod:`archsim.model.registry`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import Discriminator, Field, Tag
+
+from archsim.spec.dists import ZERO, Work
+from archsim.spec.steps import Endpoint
+from archsim.spec.types import Count, Name, NonNegativeCount, Spec
+
+Policy = Literal["round_robin", "random", "least_connections", "power_of_two"]
+
+
+class ServiceSpec(Spec):
+    """A service: ``replicas`` x ``workers`` servers, a waiting room of ``queue`` per replica.
+
+    ``queue`` None means an unbounded waiting room.
+    """
+
+    kind: ClassVar[str] = "service"
+    type: Literal["service"] = "service"
+    description: str = ""
+    replicas: Count = 1
+    workers: Count = 8
+    queue: NonNegativeCount | None = None
+    io: Literal["blocking", "nonblocking"] = "blocking"
+    policy: Policy = "round_robin"
+    endpoints: Annotated[dict[Name, Endpoint], Field(min_length=1)]
+
+
+class DatabaseSpec(ServiceSpec):
+    """A database: a service whose workers are its connection pool (default 20)."""
+
+    kind: ClassVar[str] = "database"
+    type: Literal["database"] = "database"  # type: ignore[assignment]
+    workers: Count = 20
+
+
+class CacheSpec(ServiceSpec):
+    """A cache: a service with many cheap workers (default 64)."""
+
+    kind: ClassVar[str] = "cache"
+    type: Literal["cache"] = "cache"  # type: ignore[assignment]
+    workers: Count = 64
+
+
+class LoadBalancerSpec(Spec):
+    """Forwards each request to one replica of ``target``, keeping the endpoint name."""
+
+    kind: ClassVar[str] = "load_balancer"
+    type: Literal["load_balancer"] = "load_balancer"
+    description: str = ""
+    target: Name
+    policy: Policy = "round_robin"
+    latency: Work = ZERO
+
+
+class TopicSubscriber(Spec):
+    """A consumer group of a topic: every group receives every message."""
+
+    group: Name
+    to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
+    consumers: Count = 1
+
+
+class QueueSubscriber(Spec):
+    """Competing consumers of a queue."""
+
+    to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
+    consumers: Count = 1
+    group: Name | None = None
+
+
+class TopicSpec(Spec):
+    """A partitioned log (Kafka-like)."""
+
+    kind: ClassVar[str] = "topic"
+    type: Literal["topic"] = "topic"
+    description: str = ""
+    partitions: Count = 1
+    latency: Work = ZERO
+    subscribers: tuple[TopicSubscriber, ...] = ()
+
+
+class QueueSpec(Spec):
+    """A queue with competing consumers (SQS/RabbitMQ-like); ``capacity`` None = unbounded."""
+
+    kind: ClassVar[str] = "queue"
+    type: Literal["queue"] = "queue"
+    description: str = ""
+    capacity: Count | None = None
+    latency: Work = ZERO
+    subscribers: tuple[QueueSubscriber, ...] = ()
+
+
+COMPONENT_SPECS: dict[str, type[Spec]] = {
+    cls.kind: cls  # type: ignore[attr-defined]
+    for cls in (ServiceSpec, DatabaseSpec, CacheSpec, LoadBalancerSpec, TopicSpec, QueueSpec)
+}
+SERVICE_KINDS = frozenset({"service", "database", "cache"})
+BROKER_KINDS = frozenset({"topic", "queue"})
+
+
+def _component_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        kind = value.get("type")
+        return f"<{kind}>" if isinstance(kind, str) else None
+    kind = getattr(value, "kind", None)
+    return f"<{kind}>" if kind else None
+
+
+Component = Annotated[
+    Union[tuple(Annotated[cls, Tag(f"<{name}>")]  # noqa: UP007
+                for name, cls in COMPONENT_SPECS.items())],  # type: ignore[valid-type]
+    Discriminator(
+        _component_tag,
+        custom_error_type="component_type",
+        custom_error_message="a component needs a 'type': one of "
+        + ", ".join(COMPONENT_SPECS),
+    ),
+]
+
+COMPONENT_TAGS: dict[str, type[Spec]] = {f"<{n}>": c for n, c in COMPONENT_SPECS.items()}

@@ -1,0 +1,106 @@
+"""``--set KEY=VALUE`` overrides applied to the plain data before validation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from archsim.errors import Issue, Loc
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_key(key: str) -> Loc:
+    """``"components.web.calls[1].to"`` -> ``("components", "web", "calls", 1, "to")``.
+
+    Raises
+    ------
+    ValueError
+        For an empty or malformed key.
+    """
+    parts: list[str | int] = []
+    pos = 0
+    key = key.strip()
+    while pos < len(key):
+        if key[pos] == "." and parts:
+            pos += 1
+        match = _PART.match(key, pos)
+        if not match:
+            raise ValueError(f"malformed key path {key!r} at character {pos + 1}")
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        pos = match.end()
+    if not parts:
+        raise ValueError("empty key path")
+    return tuple(parts)
+
+
+def split_override(text: str) -> tuple[Loc, Any]:
+    """Split ``KEY=VALUE``; the value is read as a YAML scalar or flow collection."""
+    if "=" not in text:
+        raise ValueError(f"expected KEY=VALUE, got {text!r}")
+    key, _, raw = text.partition("=")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parse_key(key), value
+
+
+def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
+    """Set ``value`` at ``loc`` in ``data`` (in place) and return the resolved path.
+
+    A list of mappings may be indexed by an entry's ``name`` (``workload.browse.rate``).
+
+    Raises
+    ------
+    ValueError
+        When the path runs through a scalar or past the end of a list.
+    """
+    node = data
+    resolved: list[str | int] = []
+    for depth, part in enumerate(loc):
+        last = depth == len(loc) - 1
+        if isinstance(node, list):
+            index = _list_index(node, part)
+            resolved.append(index)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+            continue
+        if not isinstance(node, dict):
+            raise ValueError(f"cannot set {'.'.join(map(str, loc))}: "
+                             f"{'.'.join(map(str, resolved)) or 'the top level'} is not a mapping")
+        key = str(part)
+        resolved.append(key)
+        if last:
+            node[key] = value
+        else:
+            node = node.setdefault(key, {})
+    return tuple(resolved)
+
+
+def _list_index(node: list[Any], part: str | int) -> int:
+    if isinstance(part, int):
+        if part >= len(node):
+            raise ValueError(f"index [{part}] is past the end of a list of {len(node)}")
+        return part
+    for index, item in enumerate(node):
+        if isinstance(item, dict) and item.get("name") == part:
+            return index
+    names = [str(i.get("name")) for i in node if isinstance(i, dict) and "name" in i]
+    raise ValueError(f"no entry named '{part}' (entries: {', '.join(names) or 'none'})")
+
+
+def relocate(issues: list[Issue], applied: dict[Loc, str]) -> list[Issue]:
+    """Point issues under an overridden path at the ``--set`` flag that caused them."""
+    out = []
+    for issue in issues:
+        for loc, flag in applied.items():
+            if issue.path[: len(loc)] == loc:
+                issue = Issue(issue.message, issue.path, f"--set {flag}", 0, 0, issue.kind)
+                break
+        out.append(issue)
+    return out

@@ -1,0 +1,151 @@
+"""Turn pydantic validation errors into located :class:`~archsim.errors.Issue` objects.
+
+Pydantic reports a ``loc`` tuple per error; we drop our union tags (``<service>``), look the
+path up in the YAML positions, and rewrite the message as "expected X, got Y", adding a
+did-you-mean suggestion for unknown keys and literal values (difflib, as click does).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from archsim.errors import Issue, Loc
+from archsim.spec.components import COMPONENT_SPECS, COMPONENT_TAGS
+from archsim.spec.steps import STEP_CLASSES
+from archsim.spec.types import is_tag
+from archsim.spec.yamlload import Positions
+
+TAG_CLASSES: dict[str, type[BaseModel]] = {**COMPONENT_TAGS, **STEP_CLASSES}
+
+
+def suggest(word: str, choices: typing.Iterable[str]) -> str:
+    """``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:
+        close = [o for o in options if o.startswith(word)][:1]
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the key at the end of ``loc`` (tags guide unions)."""
+    current: Any = root
+    for part in loc:
+        if is_tag(part):
+            current = TAG_CLASSES.get(part)
+            continue
+        current = _step_into(current, part)
+        if current is None:
+            return None
+    return _unwrap_model(current)
+
+
+def _unwrap_model(tp: Any) -> type[BaseModel] | None:
+    tp = _strip(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _strip(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return _strip(members[0])
+    return tp
+
+
+def _step_into(tp: Any, part: Any) -> Any:
+    tp = _strip(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, info in tp.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is dict and isinstance(part, str):
+        return args[1]
+    if origin is tuple and isinstance(part, int):
+        return args[0]
+    return tp  # a union: the next element is its tag
+
+
+def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()
+            if name != "source"]
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tuple[str, str]:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    given = error.get("input")
+    msg: str = error["msg"]
+    if kind == "extra_forbidden":
+        key = str(raw_loc[-1])
+        allowed = _allowed_keys(_model_at(root, raw_loc[:-1]))
+        hint = suggest(key, allowed)
+        expected = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key '{key}'{expected}.{hint}".replace("..", "."), "unknown_key"
+    if kind == "missing":
+        return f"missing required key '{raw_loc[-1]}'", "missing"
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return (f"expected one of {', '.join(repr(o) for o in options)}, got {_describe(given)}."
+                f"{suggest(str(given), options)}"), "value"
+    if kind == "union_tag_invalid":
+        tags = [t.strip("<>'") for t in str(ctx.get("expected_tags", "")).split(", ")]
+        tag = str(ctx.get("tag", "")).strip("<>")
+        return (f"unknown component type '{tag}'; expected one of {', '.join(tags)}."
+                f"{suggest(tag, COMPONENT_SPECS)}"), "value"
+    if kind == "component_type" and isinstance(given, dict) and "type" in given:
+        tag = given["type"]
+        return (f"unknown component type {_describe(tag)}; expected one of "
+                f"{', '.join(COMPONENT_SPECS)}.{suggest(str(tag), COMPONENT_SPECS)}"), "type_name"
+    if kind in ("component_type", "step_kind"):
+        return f"{msg}, got {_describe(given)}", "missing"
+    if kind == "string_pattern_mismatch":
+        field = str(raw_loc[-1]) if raw_loc else ""
+        if field in ("to",):
+            return f"expected 'component/endpoint', got {_describe(given)}", "value"
+        return f"expected a name without '/' or blanks, got {_describe(given)}", "value"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, "), "value"
+    text = msg[0].lower() + msg[1:]
+    if "got" not in text:
+        text += f", got {_describe(given)}"
+    return text, "type"
+
+
+def issues_from(exc: ValidationError, root: type[BaseModel], positions: Positions,
+                filename: str, prefix: Loc = ()) -> list[Issue]:
+    """Convert every error of ``exc`` into a located Issue (prefix is prepended to paths)."""
+    found: list[Issue] = []
+    for error in exc.errors(include_url=False):
+        raw_loc = tuple(error["loc"])
+        loc: Loc = (*prefix, *(p for p in raw_loc if not is_tag(p)))
+        message, kind = _message(error, root, raw_loc)
+        if kind == "type_name":
+            loc, kind = (*loc, "type"), "value"
+        if kind == "unknown_key":
+            line, col = positions.of_key(loc)
+        elif kind == "missing" and error["type"] == "missing":
+            line, col = positions.of_key(loc[:-1])
+        else:
+            line, col = positions.of_value(loc)
+        found.append(Issue(message, loc, filename, line, col, kind))
+    return found

@@ -1,0 +1,159 @@
+"""The typed, immutable topology: the root spec object and its top-level sections.
+
+All values are in SI units (seconds, per second). Spec objects never touch the simulation
+runtime. Build one with :func:`archsim.load`, which adds located errors on top of pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+
+from archsim.spec.components import Component
+from archsim.spec.dists import ZERO, Work
+from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Rate, Spec
+from archsim.spec.units import parse_duration
+
+
+def _parse_warmup(value: Any) -> Any:
+    if value == "auto":
+        return None
+    return parse_duration(value)
+
+
+Warmup = Annotated[
+    float | None,
+    BeforeValidator(_parse_warmup),
+    WithJsonSchema({"anyOf": [{"type": "string", "enum": ["auto"]},
+                              {"type": "string", "description": "a duration: 5s"}]}),
+]
+
+
+class Simulation(Spec):
+    """Run settings; command-line flags override them. ``warmup`` None means ``auto`` (MSER-5)."""
+
+    duration: Duration = 60.0
+    warmup: Warmup = 5.0
+    replications: Count = 5
+    seed: NonNegativeCount = 1
+
+    @model_validator(mode="after")
+    def _check(self) -> Simulation:
+        if self.duration <= 0:
+            raise ValueError("'duration' must be > 0")
+        return self
+
+
+class Network(Spec):
+    """Default one-way latency of every call hop (each direction)."""
+
+    latency: Work = ZERO
+
+
+class Workload(Spec):
+    """A request class: open (``rate``) or closed (``users`` with ``think`` time)."""
+
+    name: Name
+    to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
+    rate: Rate | None = None
+    arrivals: Literal["poisson", "constant"] = "poisson"
+    users: Count | None = None
+    think: Duration | None = None
+    timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _open_or_closed(self) -> Workload:
+        if (self.rate is None) == (self.users is None):
+            raise ValueError("a workload needs exactly one of 'rate' (open) or 'users' (closed)")
+        if self.users is None and self.think is not None:
+            raise ValueError("'think' applies to a closed workload (with 'users'), not to 'rate'")
+        if self.users is not None and "arrivals" in self.model_fields_set:
+            raise ValueError("'arrivals' applies to an open workload (with 'rate')")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        """True for an open workload (arrivals at ``rate``), False for a closed population."""
+        return self.rate is not None
+
+    @property
+    def component(self) -> str:
+        """The entry component's name."""
+        return self.to.split("/", 1)[0]
+
+    @property
+    def endpoint(self) -> str:
+        """The entry endpoint's name."""
+        return self.to.split("/", 1)[1]
+
+
+class Fault(Spec):
+    """A failure injected into ``component`` from ``at`` for ``for``."""
+
+    component: Name
+    at: Duration
+    for_: Duration = Field(alias="for")
+    replicas_down: Count | None = None
+    latency_factor: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = None
+    error_rate: Probability | None = None
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> Fault:
+        effects = [self.replicas_down, self.latency_factor, self.error_rate]
+        if sum(e is not None for e in effects) != 1:
+            raise ValueError("a fault needs exactly one of 'replicas_down', 'latency_factor' "
+                             "or 'error_rate'")
+        return self
+
+
+SLO_LATENCY_METRICS = ("mean", "p50", "p90", "p95", "p99", "max")
+
+
+class Slo(Spec):
+    """An objective on one request class (or ``"*"`` for every class)."""
+
+    request: Annotated[str, Field(strict=True, min_length=1)]
+    mean: Duration | None = None
+    p50: Duration | None = None
+    p90: Duration | None = None
+    p95: Duration | None = None
+    p99: Duration | None = None
+    max: Duration | None = None
+    error_rate: Probability | None = None
+    throughput: Rate | None = None
+
+    @model_validator(mode="after")
+    def _some_metric(self) -> Slo:
+        if not self.objectives():
+            raise ValueError("an SLO needs at least one objective: "
+                             + ", ".join((*SLO_LATENCY_METRICS, "error_rate", "throughput")))
+        return self
+
+    def objectives(self) -> dict[str, float]:
+        """Metric name -> target (seconds for latency, fraction, or per second)."""
+        names = (*SLO_LATENCY_METRICS, "error_rate", "throughput")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+class Topology(Spec):
+    """A whole validated topology file."""
+
+    archsim: Literal[1]
+    name: Annotated[str, Field(strict=True, min_length=1)]
+    description: str = ""
+    simulation: Simulation = Simulation()
+    network: Network = Network()
+    workload: Annotated[tuple[Workload, ...], Field(min_length=1)]
+    components: Annotated[dict[Name, Component], Field(min_length=1)]
+    faults: tuple[Fault, ...] = ()
+    slos: tuple[Slo, ...] = ()
+    source: str = Field(default="<string>", exclude=True, init=False,
+                        description="file the topology was loaded from (set by the loader)")
+
+    def workload_named(self, name: str) -> Workload:
+        """The request class called ``name`` (KeyError if none)."""
+        for workload in self.workload:
+            if workload.name == name:
+                return workload
+        raise KeyError(name)

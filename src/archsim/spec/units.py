@@ -1,0 +1,153 @@
+"""Unit parsing: durations, rates and probabilities to SI floats.
+
+Durations always carry a unit (``250us``, ``4ms``, ``1.5s``, ``2m``, ``1h``) and become
+seconds. Rates are per second (``400``, ``400/s``, ``24000/min``, ``3600/h``). Probabilities
+are numbers in [0, 1] or percentage strings (``"10%"``). These are the only places where units
+are converted; everything past the spec layer is in seconds and per-second.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+DURATION_UNITS: dict[str, float] = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+}
+RATE_UNITS: dict[str, float] = {"ms": 1000.0, "s": 1.0, "sec": 1.0, "min": 1 / 60, "m": 1 / 60,
+                                "h": 1 / 3600}
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zµ]+)\s*$")
+_RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(?:/\s*([a-z]+))?\s*$")
+_PERCENT_RE = re.compile(rf"^\s*({_NUMBER})\s*%\s*$")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def guess_duration_unit(number: float) -> str:
+    """Say which unit a bare duration number probably meant (for error messages)."""
+    if number >= 1:
+        return f"'{_trim(number)}ms' or '{_trim(number)}s'"
+    return f"'{_trim(number)}s' (or '{_trim(number * 1000)}ms')"
+
+
+def _trim(number: float) -> str:
+    return f"{number:g}"
+
+
+def parse_duration(value: object) -> float:
+    """Parse a duration with a unit into seconds.
+
+    Parameters
+    ----------
+    value:
+        A string such as ``"250us"``, ``"4ms"``, ``"1.5s"``, ``"2m"``.
+
+    Returns
+    -------
+    float
+        The duration in seconds, finite and >= 0.
+
+    Raises
+    ------
+    ValueError
+        For a bare number (the message says which unit was probably meant), an unknown unit,
+        a negative or non-finite value, or anything that is not a string.
+    """
+    if _is_number(value):
+        raise ValueError(
+            f"a duration needs a unit, got the bare number {value!r}; "
+            f"did you mean {guess_duration_unit(float(value))}?"  # type: ignore[arg-type]
+        )
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
+    match = _DURATION_RE.match(value)
+    if not match:
+        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
+    number, unit = float(match.group(1)), match.group(2)
+    if unit not in DURATION_UNITS:
+        known = ", ".join(u for u in DURATION_UNITS if u != "µs")
+        raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected one of {known}")
+    seconds = number * DURATION_UNITS[unit]
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be finite and >= 0, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds with the largest unit that keeps the number >= 1 (inverse of parse)."""
+    for unit, factor in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= factor or unit == "us":
+            return f"{seconds / factor!r}{unit}"
+    raise AssertionError("unreachable")
+
+
+def parse_rate(value: object) -> float:
+    """Parse a rate into events per second.
+
+    Accepts a number (per second), ``"400/s"``, ``"24000/min"``, ``"10/ms"``, ``"3600/h"``.
+
+    Raises
+    ------
+    ValueError
+        For negative, non-finite or malformed values, or an unknown time unit.
+    """
+    if _is_number(value):
+        rate = float(value)  # type: ignore[arg-type]
+    elif isinstance(value, str):
+        match = _RATE_RE.match(value)
+        if not match:
+            raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {value!r}")
+        unit = match.group(2) or "s"
+        if unit not in RATE_UNITS:
+            raise ValueError(
+                f"unknown rate unit '/{unit}' in {value!r}; expected /s, /min, /h or /ms"
+            )
+        rate = float(match.group(1)) * RATE_UNITS[unit]
+    else:
+        raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {value!r}")
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"a rate must be finite and >= 0, got {value!r}")
+    return rate
+
+
+def parse_probability(value: object) -> float:
+    """Parse a probability: a number in [0, 1] or a percentage string such as ``"10%"``.
+
+    Raises
+    ------
+    ValueError
+        Outside [0, 1] (a number above 1 suggests the percentage form), or malformed.
+    """
+    if _is_number(value):
+        prob = float(value)  # type: ignore[arg-type]
+        if 1 < prob <= 100:
+            raise ValueError(
+                f"a probability must be in [0, 1], got {value!r}; did you mean '{_trim(prob)}%'?"
+            )
+    elif isinstance(value, str):
+        match = _PERCENT_RE.match(value)
+        if match:
+            prob = float(match.group(1)) / 100
+        else:
+            try:
+                prob = float(value)
+            except ValueError:
+                raise ValueError(
+                    f"expected a probability such as 0.1 or '10%', got {value!r}"
+                ) from None
+    else:
+        raise ValueError(f"expected a probability such as 0.1 or '10%', got {value!r}")
+    if not (0.0 <= prob <= 1.0) or math.isnan(prob):
+        raise ValueError(f"a probability must be in [0, 1] (or 0%..100%), got {value!r}")
+    return prob

@@ -1,0 +1,165 @@
+"""YAML text to plain data plus a position for every key path.
+
+Only PyYAML's safe composer is used (no object construction). While building plain dicts and
+lists we record, for each key path, the 1-based (line, column) of the key and of its value,
+reject duplicate keys with both positions, and refuse files whose aliases would expand past
+``MAX_NODES`` nodes (an "alias bomb") or whose size exceeds ``MAX_BYTES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from archsim.errors import Issue, Loc
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+
+
+@dataclass
+class Positions:
+    """1-based (line, column) of each key path's key and value."""
+
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def of_value(self, loc: Loc) -> tuple[int, int]:
+        """Position of the value at ``loc``, or of its nearest located ancestor."""
+        return _nearest(self.values, loc)
+
+    def of_key(self, loc: Loc) -> tuple[int, int]:
+        """Position of the key at ``loc`` (falls back to the value, then to ancestors)."""
+        if loc in self.keys:
+            return self.keys[loc]
+        return _nearest(self.values, loc)
+
+
+def _nearest(table: dict[Loc, tuple[int, int]], loc: Loc) -> tuple[int, int]:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in table:
+            return table[loc[:cut]]
+    return (1, 1)
+
+
+class YamlProblem(Exception):
+    """Raised internally with a located issue that stops the YAML stage."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.positions = Positions()
+        self.issues: list[Issue] = []
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def issue(self, node: yaml.Node, loc: Loc, message: str, kind: str) -> Issue:
+        line, col = _mark(node)
+        return Issue(message, loc, self.filename, line, col, kind)
+
+    def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(self.issue(
+                node, loc, f"the document expands to more than {MAX_NODES} nodes "
+                "(aliases expanding too far?); refusing to load it", "too_large"))
+        if depth > MAX_DEPTH:
+            raise YamlProblem(self.issue(
+                node, loc, f"nesting deeper than {MAX_DEPTH} levels", "too_large"))
+        self.positions.values.setdefault(loc, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first_seen: dict[Any, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem(self.issue(
+                    key_node, loc, "merge keys ('<<') are not supported; write the keys out",
+                    "yaml"))
+            key = self.build(key_node, loc, depth + 1) if not isinstance(
+                key_node, yaml.ScalarNode) else self._scalar(key_node)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                self.issues.append(self.issue(
+                    key_node, loc, f"keys must be names, got {key!r}", "type"))
+                continue
+            key = str(key)
+            if key in out:
+                line, col = first_seen[key]
+                self.issues.append(self.issue(
+                    key_node, (*loc, key),
+                    f"duplicate key '{key}' (first defined at line {line}, column {col})",
+                    "duplicate_key"))
+                continue
+            first_seen[key] = _mark(key_node)
+            self.positions.keys[(*loc, key)] = _mark(key_node)
+            out[key] = self.build(value_node, (*loc, key), depth + 1)
+        return out
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise YamlProblem(self.issue(node, (), f"invalid YAML value: {exc}", "yaml")) from None
+
+
+def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, list[Issue]]:
+    """Parse YAML text into plain data, positions and any non-fatal located issues.
+
+    Parameters
+    ----------
+    text:
+        The YAML document (one document only).
+    filename:
+        Name used in issues.
+
+    Returns
+    -------
+    tuple
+        ``(data, positions, issues)``; ``issues`` holds duplicate keys and bad key types.
+
+    Raises
+    ------
+    YamlProblem
+        For syntax errors, more than one document, oversized input or alias bombs.
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise YamlProblem(Issue(
+            f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to load it",
+            (), filename, 1, 1, "too_large"))
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise YamlProblem(Issue(f"YAML syntax error: {what}{context}", (), filename, line, col,
+                                "yaml")) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Issue(f"YAML error: {exc}", (), filename, 1, 1, "yaml")) from None
+    if len(nodes) > 1:
+        line, col = _mark(nodes[1])
+        raise YamlProblem(Issue("expected one YAML document, found several ('---')", (),
+                                filename, line, col, "yaml"))
+    builder = _Builder(filename)
+    if not nodes:
+        return None, builder.positions, []
+    data = builder.build(nodes[0], ())
+    return data, builder.positions, builder.issues
