@@ -1,0 +1,1 @@
+"""The simulation engine: build a runtime model, run replications, combine them."""

@@ -1,0 +1,81 @@
+"""Load balancers at run time: a processing delay, then one replica of the target."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from archsim.model.balancing import make_picker
+from archsim.model.errors import RequestError
+from archsim.model.service import ComponentStats, ServiceRuntime
+
+if TYPE_CHECKING:
+    from archsim.model.context import Context, Sampler
+    from archsim.model.ops import Steps
+    from archsim.spec.components import LoadBalancerSpec
+
+
+class BalancerRuntime:
+    """Forwards each request to one replica of ``target``, keeping the endpoint name.
+
+    The balancer itself is a pure delay (``latency``, no queue); the forward to the replica is
+    a network hop in each direction, like any other call.
+    """
+
+    kind = "load_balancer"
+
+    def __init__(self, name: str, spec: LoadBalancerSpec, ctx: Context) -> None:
+        self.name = name
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.env
+        self.latency: Sampler | None = ctx.sampler(spec.latency, f"latency:{name}")
+        self.target: ServiceRuntime | None = None
+        self.hop: Sampler | None = None
+        self.completed = self.departed = 0
+        self.residence_sum = 0.0
+
+    def link(self, target: ServiceRuntime, hop: Sampler | None) -> None:
+        """Connect to the target service once every component exists."""
+        self.target = target
+        self.hop = hop
+        self.pick = make_picker(self.spec.policy, target.replicas, self.ctx.rng(f"policy:{self.name}"))
+
+    def handle(self, endpoint: str) -> Steps:
+        """Delay, pick a replica, forward (hop out and back)."""
+        env = self.env
+        start = env._now
+        target = self.target
+        assert target is not None
+        try:
+            if self.latency is not None:
+                yield env.timeout(self.latency())
+            station = self.pick()
+            compiled = target.endpoints[endpoint]
+            if self.hop is None:
+                yield from target.serve(station, compiled)
+            else:
+                yield env.timeout(self.hop())
+                try:
+                    yield from target.serve(station, compiled)
+                except RequestError:
+                    yield env.timeout(self.hop())
+                    raise
+                yield env.timeout(self.hop())
+        finally:
+            self.departed += 1
+            self.residence_sum += env._now - start
+        self.completed += 1
+
+    def reset(self) -> None:
+        """Start the measured window."""
+        self.completed = self.departed = 0
+        self.residence_sum = 0.0
+
+    def stats(self) -> ComponentStats:
+        """Forwarded requests; a balancer has no workers, so no utilization."""
+        return ComponentStats(self.name, self.kind, 1, None, 0.0, 0.0, 0.0, 0, self.completed,
+                              self.departed, self.residence_sum, 0)
+
+    def busiest(self) -> int:
+        """A balancer never queues."""
+        return 0

@@ -1,0 +1,172 @@
+"""Workloads at run time: open sources (Poisson or constant arrivals) and closed users."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archsim.model.errors import RequestError, Saturated, TimedOut
+from archsim.model.ops import catching
+
+if TYPE_CHECKING:
+    from archsim.model.context import Context, Sampler
+    from archsim.model.ops import Callee, Steps
+    from archsim.spec.schema import Workload
+
+
+@dataclass(frozen=True, slots=True)
+class ClassStats:
+    """Measured-window results of one request class (picklable).
+
+    ``latencies_s`` holds the response time of every request that completed without error in
+    the window, as a compact ``array('d')``; ``errors`` counts failures by reason.
+    """
+
+    name: str
+    offered_rps: float | None
+    arrived: int
+    completed: int
+    failed: int
+    errors: dict[str, int]
+    error_components: dict[str, int]
+    latencies_s: array
+    arrived_total: int
+    finished_total: int
+    in_flight_end: int
+
+
+class Client:
+    """One request class: generates requests and records their fate."""
+
+    def __init__(self, spec: Workload, ctx: Context, entry: Callee, hop: Sampler | None,
+                 rate_scale: float) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.env
+        self.entry = entry
+        self.endpoint = spec.endpoint
+        self.hop = hop
+        self.rate_per_s = (spec.rate or 0.0) * rate_scale if spec.is_open else None
+        self.timeout_s = spec.timeout
+        self.latencies: array = array("d")
+        self.arrived = self.completed = self.failed = 0
+        self.arrived_total = self.finished_total = 0
+        self.errors: dict[str, int] = {}
+        self.error_components: dict[str, int] = {}
+        self.measuring = False
+
+    def start(self) -> None:
+        """Start the arrival process(es)."""
+        from archsim.model.dists import make_sampler
+        from archsim.spec.dists import Dist
+
+        env = self.env
+        name = self.spec.name
+        if self.rate_per_s is not None:
+            if self.rate_per_s <= 0:
+                return
+            dist = "exponential" if self.spec.arrivals == "poisson" else "constant"
+            spec = Dist.model_construct(dist=dist, mean=1.0 / self.rate_per_s,
+                                        cv=1.0 if dist == "exponential" else 0.0)
+            gap = make_sampler(spec, self.ctx.rng(f"arrivals:{name}"))
+            env.process(self._open(gap))
+            return
+        think_mean = self.spec.think or 0.0
+        think = None
+        if think_mean > 0:
+            spec = Dist.model_construct(dist="exponential", mean=think_mean, cv=1.0)
+            think = make_sampler(spec, self.ctx.rng(f"think:{name}"))
+        for _ in range(self.spec.users or 0):
+            env.process(self._user(think))
+
+    def _open(self, gap: Sampler) -> Generator[Any, Any, None]:
+        env = self.env
+        timeout = env.timeout
+        process = env.process
+        one = self.one
+        while True:
+            yield timeout(gap())
+            process(one())
+
+    def _user(self, think: Sampler | None) -> Generator[Any, Any, None]:
+        env = self.env
+        if think is not None:  # users start thinking, so they do not all fire at t = 0
+            yield env.timeout(think())
+        while True:
+            yield from self.one()
+            if think is not None:
+                yield env.timeout(think())
+
+    def one(self) -> Generator[Any, Any, None]:
+        """One request from arrival to reply (or failure)."""
+        ctx = self.ctx
+        env = self.env
+        ctx.in_flight += 1
+        if ctx.in_flight > ctx.max_in_flight:
+            raise Saturated(self.spec.name)
+        self.arrived_total += 1
+        if self.measuring:
+            self.arrived += 1
+        start = env._now
+        try:
+            if self.timeout_s is None:
+                yield from self.path()
+            else:
+                process = env.process(catching(self.path()))
+                yield process | env.timeout(self.timeout_s)
+                if not process.triggered:
+                    raise TimedOut("client")
+                if process.value is not None:
+                    raise process.value
+        except RequestError as error:
+            self._failed(error)
+        else:
+            if self.measuring:
+                self.completed += 1
+                self.latencies.append(env._now - start)
+        ctx.in_flight -= 1
+        self.finished_total += 1
+
+    def path(self) -> Steps:
+        """Client hop out, the entry component, hop back."""
+        hop = self.hop
+        if hop is None:
+            yield from self.entry.handle(self.endpoint)
+            return
+        env = self.env
+        yield env.timeout(hop())
+        try:
+            yield from self.entry.handle(self.endpoint)
+        except RequestError:
+            yield env.timeout(hop())
+            raise
+        yield env.timeout(hop())
+
+    def _failed(self, error: RequestError) -> None:
+        if not self.measuring:
+            return
+        self.failed += 1
+        self.errors[error.reason] = self.errors.get(error.reason, 0) + 1
+        where = error.component
+        self.error_components[where] = self.error_components.get(where, 0) + 1
+
+    def reset(self) -> None:
+        """Start the measured window."""
+        self.measuring = True
+        self.arrived = self.completed = self.failed = 0
+        self.errors = {}
+        self.error_components = {}
+        self.latencies = array("d")
+
+    def stats(self, duration_s: float) -> ClassStats:
+        """Results of the measured window."""
+        offered = self.rate_per_s if self.rate_per_s is not None else self.arrived / duration_s
+        return ClassStats(
+            name=self.spec.name, offered_rps=offered, arrived=self.arrived,
+            completed=self.completed, failed=self.failed, errors=dict(self.errors),
+            error_components=dict(self.error_components), latencies_s=self.latencies,
+            arrived_total=self.arrived_total, finished_total=self.finished_total,
+            in_flight_end=self.arrived_total - self.finished_total,
+        )

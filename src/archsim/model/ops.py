@@ -1,0 +1,181 @@
+"""Compiled endpoint steps: each ``run`` is a generator the serving process delegates to.
+
+Failures travel as :class:`~archsim.model.errors.RequestError` exceptions through the
+``yield from`` chain, so a blocking caller releases its worker in a ``finally`` and the client
+counts the error once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archsim.model.errors import RequestError, TimedOut
+
+if TYPE_CHECKING:
+    import simpy
+
+    from archsim.model.context import Context, Sampler
+    from archsim.model.station import Station
+
+Steps = Generator[Any, Any, None]
+
+
+class Callee(Protocol):
+    """A component that can serve an endpoint (service or load balancer)."""
+
+    name: str
+
+    def handle(self, endpoint: str) -> Steps: ...
+
+
+class Op:
+    """Base of the compiled steps."""
+
+    def run(self, station: Station) -> Steps:  # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+
+def catching(steps: Steps) -> Generator[Any, Any, RequestError | None]:
+    """Run ``steps`` and return its RequestError instead of raising it (for sub-processes)."""
+    try:
+        yield from steps
+    except RequestError as error:
+        return error
+    return None
+
+
+class WorkOp(Op):
+    """Local work; holds a worker (acquired here when the service is non-blocking)."""
+
+    __slots__ = ("blocking", "env", "sample")
+
+    def __init__(self, env: simpy.Environment, sample: Sampler, blocking: bool) -> None:
+        self.env = env
+        self.sample = sample
+        self.blocking = blocking
+
+    def run(self, station: Station) -> Steps:
+        if self.blocking:
+            yield self.env.timeout(self.sample())
+            return
+        wait = station.acquire()
+        if wait is not None:
+            yield wait
+        try:
+            yield self.env.timeout(self.sample())
+        finally:
+            station.release()
+
+
+class CallOp(Op):
+    """A synchronous call: network hop out, the callee's endpoint, network hop back.
+
+    Taken with probability ``p``; with a ``timeout`` the caller stops waiting (the callee
+    keeps working); with ``retries`` failed attempts are retried after exponential backoff
+    with full jitter (Brooker, "Exponential Backoff and Jitter", AWS Architecture Blog, 2015).
+    """
+
+    __slots__ = ("backoff_s", "callee", "ctx", "endpoint", "env", "jitter", "latency",
+                 "max_retries", "multiplier", "p", "route", "timeout_s", "uniform", "caller")
+
+    def __init__(self, ctx: Context, caller: str, callee: Callee, endpoint: str, p: float,
+                 latency: Sampler | None, stream: str, timeout_s: float | None = None,
+                 max_retries: int = 0, backoff_s: float = 0.0, multiplier: float = 2.0,
+                 jitter: bool = True) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
+        self.caller = caller
+        self.callee = callee
+        self.endpoint = endpoint
+        self.p = p
+        self.latency = latency
+        rng = ctx.rng(stream)
+        self.route = _uniform_stream(rng)
+        self.uniform = _uniform_stream(rng) if max_retries and jitter else None
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.multiplier = multiplier
+        self.jitter = jitter
+
+    def run(self, station: Station) -> Steps:
+        if self.p < 1.0 and self.route() >= self.p:
+            return
+        if self.timeout_s is None and not self.max_retries:
+            yield from self.attempt()
+            return
+        yield from self.guarded()
+
+    def attempt(self) -> Steps:
+        latency = self.latency
+        if latency is None:
+            yield from self.callee.handle(self.endpoint)
+            return
+        env = self.env
+        yield env.timeout(latency())
+        try:
+            yield from self.callee.handle(self.endpoint)
+        except RequestError:
+            yield env.timeout(latency())  # the error response travels back too
+            raise
+        yield env.timeout(latency())
+
+    def guarded(self) -> Steps:
+        env = self.env
+        error: RequestError | None = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                yield env.timeout(self.backoff(attempt))
+            if self.timeout_s is None:
+                try:
+                    yield from self.attempt()
+                    return
+                except RequestError as failure:
+                    error = failure
+                    continue
+            process = env.process(catching(self.attempt()))
+            yield process | env.timeout(self.timeout_s)
+            if not process.triggered:
+                error = TimedOut(self.caller)
+            elif process.value is not None:
+                error = process.value
+            else:
+                return
+        assert error is not None
+        raise error
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        ceiling = self.backoff_s * self.multiplier ** (attempt - 1)
+        return ceiling * self.uniform() if self.uniform is not None else ceiling
+
+
+class ParallelOp(Op):
+    """Fork the branches as sub-processes and join when all have finished."""
+
+    __slots__ = ("branches", "env")
+
+    def __init__(self, env: simpy.Environment, branches: list[Op]) -> None:
+        self.env = env
+        self.branches = branches
+
+    def run(self, station: Station) -> Steps:
+        env = self.env
+        processes = [env.process(catching(branch.run(station))) for branch in self.branches]
+        yield env.all_of(processes)
+        for process in processes:
+            if process.value is not None:
+                raise process.value
+
+
+def _uniform_stream(rng: Any, size: int = 4096) -> Sampler:
+    buffer: list[float] = []
+
+    def draw() -> float:
+        if not buffer:
+            buffer.extend(rng.random(size).tolist())
+        return buffer.pop()
+
+    return draw

@@ -1,0 +1,36 @@
+"""Runtime component kinds: ``type`` name -> class built from its spec.
+
+A new kind is one module plus one line here (and its spec class in
+:mod:`archsim.spec.components`). Looking up an unknown kind raises a clear error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archsim.errors import ModelError
+from archsim.model.balancer import BalancerRuntime
+from archsim.model.service import ServiceRuntime
+
+KINDS: dict[str, type[Any]] = {
+    "service": ServiceRuntime,
+    "database": ServiceRuntime,
+    "cache": ServiceRuntime,
+    "load_balancer": BalancerRuntime,
+}
+
+
+def runtime_class(kind: str) -> type[Any]:
+    """The runtime class for component ``kind``.
+
+    Raises
+    ------
+    ModelError
+        When no runtime is registered for ``kind`` (for example a kind the engine does not
+        simulate yet).
+    """
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ModelError(f"no simulation runtime for component type {kind!r} "
+                         f"(simulated types: {', '.join(KINDS)})") from None

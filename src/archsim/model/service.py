@@ -1,0 +1,132 @@
+"""Services, databases and caches at run time: replicas of a :class:`Station` each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from archsim.model.balancing import make_picker
+from archsim.model.station import Station
+
+if TYPE_CHECKING:
+    from archsim.model.context import Context, Sampler
+    from archsim.model.ops import Op, Steps
+    from archsim.spec.components import ServiceSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentStats:
+    """Measured-window statistics of one component (summed over its replicas).
+
+    Areas are integrals over the window: ``busy_area`` in worker-seconds, ``wait_area`` and
+    ``present_area`` in request-seconds. ``residence_sum`` is the total time departed requests
+    spent at the component (for the Little's law check).
+    """
+
+    name: str
+    kind: str
+    replicas: int
+    workers: int | None
+    busy_area: float
+    wait_area: float
+    present_area: float
+    queue_max: int
+    completed: int
+    departed: int
+    residence_sum: float
+    rejected: int
+
+
+class CompiledEndpoint:
+    """An endpoint ready to run: its first work sampler and its compiled steps."""
+
+    __slots__ = ("name", "ops", "work")
+
+    def __init__(self, name: str, work: Sampler | None, ops: list[Op]) -> None:
+        self.name = name
+        self.work = work
+        self.ops = ops
+
+
+class ServiceRuntime:
+    """A service (or database, cache): ``replicas`` stations and compiled endpoints."""
+
+    def __init__(self, name: str, spec: ServiceSpec, ctx: Context) -> None:
+        self.name = name
+        self.kind = spec.type
+        self.spec = spec
+        self.ctx = ctx
+        self.env = ctx.env
+        self.blocking = spec.io == "blocking"
+        self.replicas = [Station(ctx.env, name, spec.workers, spec.queue)
+                         for _ in range(spec.replicas)]
+        self.pick = make_picker(spec.policy, self.replicas, ctx.rng(f"policy:{name}"))
+        self.endpoints: dict[str, CompiledEndpoint] = {}
+        self.completed = 0
+        self.departed = 0
+        self.residence_sum = 0.0
+
+    def handle(self, endpoint: str) -> Steps:
+        """Serve ``endpoint`` on a replica chosen by the client-side policy."""
+        return self.serve(self.pick(), self.endpoints[endpoint])
+
+    def serve(self, station: Station, endpoint: CompiledEndpoint) -> Steps:
+        """Serve one request at ``station``; raises RequestError on failure."""
+        env = self.env
+        start = env._now
+        station.enter()
+        try:
+            if self.blocking:
+                wait = station.acquire()
+                if wait is not None:
+                    yield wait
+                try:
+                    if endpoint.work is not None:
+                        yield env.timeout(endpoint.work())
+                    for op in endpoint.ops:
+                        yield from op.run(station)
+                finally:
+                    station.release()
+            else:
+                if endpoint.work is not None:
+                    wait = station.acquire()
+                    if wait is not None:
+                        yield wait
+                    try:
+                        yield env.timeout(endpoint.work())
+                    finally:
+                        station.release()
+                for op in endpoint.ops:
+                    yield from op.run(station)
+        finally:
+            station.leave()
+            self.departed += 1
+            self.residence_sum += env._now - start
+        self.completed += 1
+
+    def reset(self) -> None:
+        """Start the measured window (end of warm-up)."""
+        for station in self.replicas:
+            station.reset()
+        self.completed = self.departed = 0
+        self.residence_sum = 0.0
+
+    def stats(self) -> ComponentStats:
+        """Statistics of the measured window so far."""
+        for station in self.replicas:
+            station.advance()
+        return ComponentStats(
+            name=self.name, kind=self.kind, replicas=len(self.replicas),
+            workers=self.spec.workers * len(self.replicas),
+            busy_area=sum(s.busy_area for s in self.replicas),
+            wait_area=sum(s.wait_area for s in self.replicas),
+            present_area=sum(s.present_area for s in self.replicas),
+            queue_max=max(s.queue_max for s in self.replicas),
+            completed=self.completed, departed=self.departed,
+            residence_sum=self.residence_sum,
+            rejected=sum(s.rejected for s in self.replicas),
+        )
+
+    def busiest(self) -> int:
+        """Requests waiting across replicas (to name a saturated component)."""
+        return sum(len(s.waiting) for s in self.replicas)
