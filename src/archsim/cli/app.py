@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from archsim import __version__
-from archsim.cli import schema, validate
+from archsim.cli import graph, schema, validate
 
 app = typer.Typer(
     name="archsim",
@@ -35,6 +35,7 @@ def _root(
 
 app.command("validate")(validate.command)
 app.command("schema")(schema.command)
+app.command("graph")(graph.command)
 
 
 def main() -> None:
