@@ -1,0 +1,1 @@
+"""The runtime model: components and samplers over SimPy primitives, built from the spec."""
