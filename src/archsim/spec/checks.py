@@ -21,6 +21,7 @@ from archsim.spec.yamlload import Positions
 
 SERVICE_TYPES = ("service", "database", "cache")
 BROKER_TYPES = ("topic", "queue")
+KNOWN_TYPES = (*SERVICE_TYPES, "load_balancer", *BROKER_TYPES)
 
 
 class _Checker:
@@ -30,8 +31,15 @@ class _Checker:
         self.filename = filename
         self.issues: list[Issue] = []
         raw = data.get("components")
+        self.has_components = isinstance(raw, dict)
         self.components: dict[str, dict[str, Any]] = {
             k: v for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+        # Components present but malformed (no mapping, unknown type): the schema reports
+        # them, and references to them are not reported again.
+        self.broken: set[str] = {
+            str(k) for k, v in raw.items()
+            if not isinstance(v, dict) or v.get("type") not in KNOWN_TYPES
+        } if isinstance(raw, dict) else set()
         self.graph: nx.DiGraph = nx.DiGraph()
 
     def add(self, loc: Loc, message: str, kind: str = "reference") -> None:
@@ -68,15 +76,32 @@ class _Checker:
                 return f"{inner}/{endpoint}"
         return target
 
+    def is_broken(self, name: str) -> bool:
+        """Whether ``name`` is malformed (reported by the schema or another check)."""
+        if name in self.broken:
+            return True
+        comp = self.components.get(name, {})
+        if comp.get("type") == "load_balancer":
+            target = comp.get("target")
+            return not isinstance(target, str) or self.kind_of(target) not in SERVICE_TYPES \
+                or self.is_broken(target)
+        if comp.get("type") in SERVICE_TYPES:
+            endpoints = comp.get("endpoints")
+            return not isinstance(endpoints, dict) or not endpoints
+        return False
+
     def check_target(self, loc: Loc, target: Any, what: str) -> bool:
         """Check a ``component/endpoint`` reference to a service or load balancer."""
-        if not isinstance(target, str) or target.count("/") != 1:
+        if not isinstance(target, str) or target.count("/") != 1 or not self.has_components:
             return False  # the schema reports the shape
         comp, endpoint = target.split("/")
         kind = self.kind_of(comp)
+        if self.is_broken(comp):
+            return False
         if comp not in self.components:
+            hint = suggest(target, self.all_targets())
             self.add(loc, f"{what} '{target}' names no component '{comp}'; components are: "
-                     f"{', '.join(self.components) or '(none)'}.{suggest(target, self.all_targets())}")
+                     f"{', '.join(self.components) or '(none)'}.{hint}")
             return False
         if kind in BROKER_TYPES:
             self.add(loc, f"'{comp}' is a {kind}; send messages to it with 'publish: {comp}'")
@@ -114,7 +139,7 @@ class _Checker:
             return
         duration = _seconds(sim.get("duration", "60s"))
         warmup = _seconds(sim.get("warmup", "5s"))
-        if duration is not None and warmup is not None and warmup >= duration:
+        if duration and warmup is not None and warmup >= duration:
             self.add(("simulation", "warmup"), f"the warm-up must be shorter than the duration "
                      f"({sim.get('duration', '60s')}), got {sim.get('warmup')!r}", "value")
 
@@ -139,6 +164,8 @@ class _Checker:
             if not isinstance(target, str):
                 return
             brokers = [c for c in self.components if self.kind_of(c) in BROKER_TYPES]
+            if not self.has_components or target in self.broken:
+                return
             if target not in self.components:
                 self.add((*loc, "publish"), f"publish to '{target}', which is not a component; "
                          f"topics and queues are: {', '.join(brokers) or '(none)'}."
@@ -149,7 +176,7 @@ class _Checker:
 
     def check_balancer(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
         target = comp.get("target")
-        if not isinstance(target, str):
+        if not isinstance(target, str) or target in self.broken:
             return
         services = [c for c in self.components if self.kind_of(c) in SERVICE_TYPES]
         if target not in self.components:
@@ -171,8 +198,9 @@ class _Checker:
             group = sub.get("group")
             if isinstance(group, str):
                 if group in groups:
+                    first = groups[group]
                     self.add((*loc, "subscribers", index, "group"),
-                             f"duplicate consumer group '{group}' (also subscribers[{groups[group]}])",
+                             f"duplicate consumer group '{group}' (also subscribers[{first}])",
                              "duplicate")
                 groups.setdefault(group, index)
 
@@ -200,6 +228,8 @@ class _Checker:
             if not isinstance(fault, dict) or not isinstance(fault.get("component"), str):
                 continue
             name = fault["component"]
+            if not self.has_components or name in self.broken:
+                continue
             if name not in self.components:
                 self.add(("faults", index, "component"), f"fault on '{name}', which is not a "
                          f"component.{suggest(name, self.components)}")
@@ -219,8 +249,9 @@ class _Checker:
         for index, slo in enumerate(slos):
             request = slo.get("request") if isinstance(slo, dict) else None
             if isinstance(request, str) and request != "*" and request not in names:
+                known = [str(n) for n in names]
                 self.add(("slos", index, "request"), f"no request class '{request}'; classes "
-                         f"are: {', '.join(map(str, names))} or '*'.{suggest(request, map(str, names))}")
+                         f"are: {', '.join(known)} or '*'.{suggest(request, known)}")
 
     def check_cycles(self) -> None:
         for component in nx.strongly_connected_components(self.graph):

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from archsim.errors import Issue, Loc, SpecError
 from archsim.spec.checks import check_references
-from archsim.spec.overrides import apply_override, relocate, split_override
+from archsim.spec.overrides import apply_override, parse_key, relocate, split_override
 from archsim.spec.pydantic_errors import issues_from
 from archsim.spec.schema import Topology
 from archsim.spec.yamlload import MAX_BYTES, Positions, YamlProblem, load_yaml
@@ -40,31 +40,41 @@ def read_source(source: Source) -> tuple[str, str]:
         if path.stat().st_size > MAX_BYTES:
             raise SpecError([Issue(f"file is larger than {MAX_BYTES // 2**20} MiB; refusing to "
                                    "load it", (), name, 0, 0, "too_large")])
-        return path.read_text(encoding="utf-8"), name
+        raw = path.read_bytes()
+        return raw.decode("utf-8"), name
     except FileNotFoundError:
         raise SpecError([Issue("no such file", (), name, 0, 0, "io")]) from None
     except IsADirectoryError:
         raise SpecError([Issue("is a directory, expected a YAML file", (), name, 0, 0,
                                "io")]) from None
     except UnicodeDecodeError as exc:
-        raise SpecError([Issue(f"not UTF-8 text ({exc.reason} at byte {exc.start})", (),
-                               name, 0, 0, "io")]) from None
+        line, col = _byte_position(raw, exc.start)
+        raise SpecError([Issue(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} ({exc.reason}); "
+                               "save the file as UTF-8", (), name, line, col, "io")]) from None
     except OSError as exc:
         raise SpecError([Issue(f"cannot read: {exc.strerror}", (), name, 0, 0, "io")]) from None
 
 
-def _apply_overrides(data: Any, overrides: Sequence[str], filename: str) -> dict[Loc, str]:
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte ``offset`` of a UTF-8 file."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def _apply_overrides(data: Any, overrides: Sequence[str]) -> tuple[dict[Loc, str], list[Issue]]:
+    """Apply ``--set`` flags in order; return the resolved paths and any bad flags."""
     applied: dict[Loc, str] = {}
     problems: list[Issue] = []
     for flag in overrides:
+        loc: Loc = ()
         try:
+            loc = parse_key(flag.partition("=")[0]) if "=" in flag else ()
             loc, value = split_override(flag)
             applied[apply_override(data, loc, value)] = flag
         except ValueError as exc:
-            problems.append(Issue(str(exc), (), f"--set {flag}", 0, 0, "override"))
-    if problems:
-        raise SpecError(problems)
-    return applied
+            problems.append(Issue(str(exc), loc, f"--set {flag}", 0, 0, "override"))
+    return applied, problems
 
 
 def parse(text: str, filename: str = "<string>",
@@ -82,14 +92,18 @@ def parse(text: str, filename: str = "<string>",
         return None, [Issue(f"expected a mapping of sections (archsim, name, workload, "
                             f"components, ...), got {type(data).__name__}", (), filename, line,
                             col, "type")]
-    applied = _apply_overrides(data, overrides, filename) if overrides else {}
+    applied, problems = _apply_overrides(data, overrides)
+    if problems:
+        return None, problems
     topology = None
     try:
         topology = Topology.model_validate(data).model_copy(update={"source": filename})
     except ValidationError as exc:
         issues.extend(issues_from(exc, Topology, positions, filename))
     issues.extend(check_references(data, positions, filename))
-    issues = relocate(_dedupe(issues), applied) if applied else _dedupe(issues)
+    issues = _dedupe(issues)
+    if applied:
+        issues = relocate(issues, applied, positions.values.keys() | positions.keys.keys())
     issues.sort(key=lambda i: (i.file != filename, i.line, i.column))
     return (topology if not issues else None), issues
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Container
 from typing import Any
 
 import yaml
 
 from archsim.errors import Issue, Loc
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -77,8 +86,13 @@ def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
         resolved.append(key)
         if last:
             node[key] = value
-        else:
-            node = node.setdefault(key, {})
+            continue
+        if key not in node:
+            hint = suggest(key, [str(k) for k in node])
+            if hint:  # creating a mapping next to a near namesake is a typo, not a what-if
+                where = ".".join(map(str, resolved[:-1])) or "the top level"
+                raise ValueError(f"no key '{key}' in {where}.{hint}")
+        node = node.setdefault(key, {})
     return tuple(resolved)
 
 
@@ -91,15 +105,23 @@ def _list_index(node: list[Any], part: str | int) -> int:
         if isinstance(item, dict) and item.get("name") == part:
             return index
     names = [str(i.get("name")) for i in node if isinstance(i, dict) and "name" in i]
-    raise ValueError(f"no entry named '{part}' (entries: {', '.join(names) or 'none'})")
+    hint = suggest(str(part), names)
+    raise ValueError(f"no entry named '{part}' (entries: {', '.join(names) or 'none'}).{hint}"
+                     .removesuffix("."))
 
 
-def relocate(issues: list[Issue], applied: dict[Loc, str]) -> list[Issue]:
-    """Point issues under an overridden path at the ``--set`` flag that caused them."""
+def relocate(issues: list[Issue], applied: dict[Loc, str],
+             existing: Container[Loc] = ()) -> list[Issue]:
+    """Point issues caused by an override at the ``--set`` flag that caused them.
+
+    An issue is the flag's when its path is under the overridden path, or when it is above
+    it on a path the override created (``existing`` holds the paths found in the file).
+    """
     out = []
     for issue in issues:
         for loc, flag in applied.items():
-            if issue.path[: len(loc)] == loc:
+            created = loc[: len(issue.path)] == issue.path and issue.path not in existing
+            if issue.path[: len(loc)] == loc or created:
                 issue = Issue(issue.message, issue.path, f"--set {flag}", 0, 0, issue.kind)
                 break
         out.append(issue)

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from archsim.errors import Issue, Loc
 from archsim.spec.components import COMPONENT_SPECS, COMPONENT_TAGS
-from archsim.spec.steps import STEP_CLASSES
+from archsim.spec.steps import STEP_CLASSES, STEP_KEYS
 from archsim.spec.types import is_tag
 from archsim.spec.yamlload import Positions
 
 TAG_CLASSES: dict[str, type[BaseModel]] = {**COMPONENT_TAGS, **STEP_CLASSES}
+STEP_CLASSES_KEYS = tuple(STEP_KEYS)
 
 
 def suggest(word: str, choices: typing.Iterable[str]) -> str:
@@ -86,8 +87,58 @@ def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in value)
+        return f"a mapping with keys: {keys}" if keys else "an empty mapping"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "tuple_type": "a list",
+    "list_type": "a list",
+}
+"""Pydantic error type -> what we say was expected."""
+
+STEP_EXAMPLE = "{to: COMPONENT/ENDPOINT}, {parallel: [...]}, {work: 1ms} or {publish: TOPIC}"
+DIST_EXAMPLE = "a duration such as '4ms' or a distribution such as {dist: exponential, mean: 4ms}"
+
+
+def _literal_options(expected: str) -> list[str]:
+    """The allowed values of a Literal, from pydantic's ``ctx['expected']`` text."""
+    return [quoted or bare for quoted, bare in re.findall(r"'([^']*)'|(-?\d+)", expected)]
+
+
+def _bound(ctx: dict[str, Any], kind: str) -> str:
+    words = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+             "less_than": "<"}
+    for key in ("ge", "gt", "le", "lt"):
+        if key in ctx:
+            return f"{words[kind]} {ctx[key]}"
+    return "in range"
+
+
+def _key_hint(given: Any, choices: typing.Iterable[str]) -> str:
+    """A did-you-mean for the first key of ``given`` close to one of ``choices``."""
+    if not isinstance(given, dict):
+        return ""
+    for key in given:
+        hint = suggest(str(key), choices)
+        if hint:
+            return hint.replace("Did you mean", f"Instead of '{key}', did you mean")
+    return ""
 
 
 def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tuple[str, str]:
@@ -104,7 +155,10 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
     if kind == "missing":
         return f"missing required key '{raw_loc[-1]}'", "missing"
     if kind == "literal_error":
-        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        options = _literal_options(str(ctx.get("expected", "")))
+        if raw_loc == ("archsim",):
+            return (f"unsupported schema version {_describe(given)}; this archsim reads "
+                    f"'archsim: {options[0] if options else 1}'"), "value"
         return (f"expected one of {', '.join(repr(o) for o in options)}, got {_describe(given)}."
                 f"{suggest(str(given), options)}"), "value"
     if kind == "union_tag_invalid":
@@ -116,8 +170,15 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
         tag = given["type"]
         return (f"unknown component type {_describe(tag)}; expected one of "
                 f"{', '.join(COMPONENT_SPECS)}.{suggest(str(tag), COMPONENT_SPECS)}"), "type_name"
-    if kind in ("component_type", "step_kind"):
-        return f"{msg}, got {_describe(given)}", "missing"
+    if kind == "component_type":
+        return f"{msg}, got {_describe(given)}.{_key_hint(given, ['type'])}".rstrip("."), "missing"
+    if kind == "step_kind":
+        hint = _key_hint(given, STEP_CLASSES_KEYS)
+        if isinstance(given, str) and given.count("/") == 1:
+            hint = f" Did you mean '- to: {given}'?"
+        example = "" if isinstance(given, dict) else f" ({STEP_EXAMPLE})"
+        return (f"a step needs one of the keys 'to', 'parallel', 'work' or 'publish'{example}, "
+                f"got {_describe(given)}.{hint}").rstrip("."), "missing"
     if kind == "string_pattern_mismatch":
         field = str(raw_loc[-1]) if raw_loc else ""
         if field in ("to",):
@@ -125,10 +186,43 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
         return f"expected a name without '/' or blanks, got {_describe(given)}", "value"
     if kind == "value_error":
         return msg.removeprefix("Value error, "), "value"
+    if kind == "model_type" and ctx.get("class_name") == "Dist":
+        return f"expected {DIST_EXAMPLE}, got {_describe(given)}", "type"
+    if kind in EXPECTED:
+        return f"expected {EXPECTED[kind]}, got {_describe(given)}", "type"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"expected a value {_bound(ctx, kind)}, got {_describe(given)}", "value"
+    if kind == "too_short":
+        what = "item" if ctx.get("min_length") == 1 else "items"
+        return (f"expected at least {ctx.get('min_length')} {what}, got "
+                f"{_describe(given)}"), "value"
     text = msg[0].lower() + msg[1:]
     if "got" not in text:
         text += f", got {_describe(given)}"
     return text, "type"
+
+
+def _is_spurious(error: Any) -> bool:
+    """A ``too_short`` that only repeats that the container's items failed validation."""
+    if error["type"] != "too_short":
+        return False
+    given = error.get("input")
+    minimum = (error.get("ctx") or {}).get("min_length", 0)
+    return isinstance(given, (list, tuple, dict)) and len(given) >= minimum
+
+
+def _drop_renamed(issues: list[Issue]) -> list[Issue]:
+    """Drop "missing key 'x'" when the same mapping has an unknown key that is a typo of x."""
+    unknown = [i for i in issues if i.kind == "unknown_key"]
+    out = []
+    for issue in issues:
+        if issue.kind == "missing" and issue.path and any(
+                u.path[:-1] == issue.path[:-1]
+                and difflib.get_close_matches(str(u.path[-1]), [str(issue.path[-1])], 1, 0.6)
+                for u in unknown):
+            continue
+        out.append(issue)
+    return out
 
 
 def issues_from(exc: ValidationError, root: type[BaseModel], positions: Positions,
@@ -136,16 +230,22 @@ def issues_from(exc: ValidationError, root: type[BaseModel], positions: Position
     """Convert every error of ``exc`` into a located Issue (prefix is prepended to paths)."""
     found: list[Issue] = []
     for error in exc.errors(include_url=False):
+        if _is_spurious(error):
+            continue
         raw_loc = tuple(error["loc"])
+        is_key = bool(raw_loc) and raw_loc[-1] == "[key]"
+        raw_loc = raw_loc[:-1] if is_key else raw_loc
         loc: Loc = (*prefix, *(p for p in raw_loc if not is_tag(p)))
         message, kind = _message(error, root, raw_loc)
         if kind == "type_name":
             loc, kind = (*loc, "type"), "value"
-        if kind == "unknown_key":
+        if is_key:
+            message = f"bad name: {message}"
+        if kind == "unknown_key" or is_key:
             line, col = positions.of_key(loc)
         elif kind == "missing" and error["type"] == "missing":
             line, col = positions.of_key(loc[:-1])
         else:
             line, col = positions.of_value(loc)
         found.append(Issue(message, loc, filename, line, col, kind))
-    return found
+    return _drop_renamed(found)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from archsim.spec.components import Component
 from archsim.spec.dists import ZERO, Work
@@ -38,11 +38,12 @@ class Simulation(Spec):
     replications: Count = 5
     seed: NonNegativeCount = 1
 
-    @model_validator(mode="after")
-    def _check(self) -> Simulation:
-        if self.duration <= 0:
-            raise ValueError("'duration' must be > 0")
-        return self
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, duration: float) -> float:
+        if duration <= 0:
+            raise ValueError(f"the duration must be > 0, got {duration:g}s")
+        return duration
 
 
 class Network(Spec):

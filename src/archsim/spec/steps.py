@@ -113,5 +113,13 @@ def iter_calls(steps: tuple[Any, ...]) -> list[tuple[Any, tuple[str | int, ...]]
     return found
 
 
-__all__ = ["CallStep", "Endpoint", "ParallelStep", "PublishStep", "Retries", "Step", "WorkStep",
-           "Count"]
+__all__ = [
+    "CallStep",
+    "Count",
+    "Endpoint",
+    "ParallelStep",
+    "PublishStep",
+    "Retries",
+    "Step",
+    "WorkStep",
+]

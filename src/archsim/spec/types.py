@@ -18,11 +18,13 @@ Duration = Annotated[
 ]
 """Seconds, parsed from a string with a unit."""
 
+RATE_PATTERN = r"^\s*[0-9.eE+-]+\s*(/\s*[a-z]+)?\s*$"
+
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
-                              {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*(/\s*[a-z]+)?\s*$"}],
+                              {"type": "string", "pattern": RATE_PATTERN}],
                     "description": "events per second: 400, '400/s', '24000/min'"}),
 ]
 """Events per second."""

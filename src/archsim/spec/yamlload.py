@@ -9,7 +9,7 @@ reject duplicate keys with both positions, and refuse files whose aliases would 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -18,6 +18,7 @@ from archsim.errors import Issue, Loc
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 100
+MAX_PATH_PARTS = 8  # key paths in "too large" issues are cut to this many parts
 
 
 @dataclass
@@ -57,13 +58,64 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("too deep")
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with nesting bounded while composing and dates left as text.
+
+    PyYAML's composer recurses once per nesting level, so a document such as ``[[[[...]]]]``
+    would otherwise exhaust the interpreter's stack before any of our checks run. No topology
+    value is a date, so ``2024-01-01`` stays the string the user wrote.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _compose_all(text: str) -> list[yaml.Node]:
+    loader = _Loader(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        return nodes
+    finally:
+        loader.dispose()
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of character ``position`` in ``text``."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
 class _Builder:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.positions = Positions()
         self.issues: list[Issue] = []
         self.count = 0
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = _Loader("")
 
     def issue(self, node: yaml.Node, loc: Loc, message: str, kind: str) -> Issue:
         line, col = _mark(node)
@@ -73,17 +125,19 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise YamlProblem(self.issue(
-                node, loc, f"the document expands to more than {MAX_NODES} nodes "
+                node, loc[:MAX_PATH_PARTS], f"the document expands to more than {MAX_NODES} nodes "
                 "(aliases expanding too far?); refusing to load it", "too_large"))
         if depth > MAX_DEPTH:
             raise YamlProblem(self.issue(
-                node, loc, f"nesting deeper than {MAX_DEPTH} levels", "too_large"))
+                node, loc[:MAX_PATH_PARTS], f"nesting deeper than {MAX_DEPTH} levels once "
+                "aliases are expanded (does an alias refer to a node that contains it?)",
+                "too_large"))
         self.positions.values.setdefault(loc, _mark(node))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, loc)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -94,7 +148,7 @@ class _Builder:
                     key_node, loc, "merge keys ('<<') are not supported; write the keys out",
                     "yaml"))
             key = self.build(key_node, loc, depth + 1) if not isinstance(
-                key_node, yaml.ScalarNode) else self._scalar(key_node)
+                key_node, yaml.ScalarNode) else self._scalar(key_node, loc)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 self.issues.append(self.issue(
                     key_node, loc, f"keys must be names, got {key!r}", "type"))
@@ -112,11 +166,20 @@ class _Builder:
             out[key] = self.build(value_node, (*loc, key), depth + 1)
         return out
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
         try:
             return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise YamlProblem(self.issue(node, (), f"invalid YAML value: {exc}", "yaml")) from None
+        except yaml.constructor.ConstructorError as exc:
+            what = exc.problem or "invalid value"
+            if "could not determine a constructor" in what:
+                what = (f"unsupported YAML tag {node.tag!r}; write a plain value "
+                        "(string, number, list or mapping)")
+            raise YamlProblem(self.issue(node, loc, f"invalid YAML value: {what}",
+                                         "yaml")) from None
+        except Exception as exc:  # PyYAML's constructors raise assorted errors on odd tags
+            raise YamlProblem(self.issue(
+                node, loc, f"invalid YAML value {node.value!r} for tag {node.tag!r} ({exc})",
+                "yaml")) from None
 
 
 def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, list[Issue]]:
@@ -144,12 +207,24 @@ def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, li
             f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to load it",
             (), filename, 1, 1, "too_large"))
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose_all(text)
+    except _TooDeep as exc:
+        raise YamlProblem(Issue(f"nesting deeper than {MAX_DEPTH} levels", (), filename,
+                                exc.mark.line + 1, exc.mark.column + 1, "too_large")) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        raise YamlProblem(Issue(
+            f"the file contains the control character #x{exc.character:04x}, which YAML "
+            "does not allow", (), filename, line, col, "yaml")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
+        if exc.context and exc.context.endswith("; first occurrence") and exc.context_mark:
+            first = exc.context_mark
+            what = exc.context.removesuffix("; first occurrence").removeprefix("found ")
+            context = f" (first at line {first.line + 1}, column {first.column + 1})"
         raise YamlProblem(Issue(f"YAML syntax error: {what}{context}", (), filename, line, col,
                                 "yaml")) from None
     except yaml.YAMLError as exc:
