@@ -1,37 +1,59 @@
 """archsim: predict how a backend architecture behaves under load.
 
-The public API; the command line is a thin layer over these functions. Heavy modules (SimPy,
-numpy, scipy) load only when a function that needs them is called.
+The public API; the command line is a thin layer over these functions. Modules load on first
+use, so ``archsim --help`` starts fast and SimPy, numpy and scipy load only for a simulation.
+
+Examples
+--------
+>>> import archsim
+>>> topology = archsim.load("models/monolith.yaml")          # doctest: +SKIP
+>>> report = archsim.simulate(topology, duration_s=10.0)     # doctest: +SKIP
+>>> report.to_dict()["bottleneck"]                           # doctest: +SKIP
+'app'
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from archsim.errors import ArchsimError, Issue, ModelError, SpecError, UsageError
-from archsim.spec.loader import load, validate
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from archsim.engine.simulate import simulate
+    from archsim.report.build import Report
+    from archsim.spec.loader import load, validate
     from archsim.spec.schema import Topology
+
+_LAZY = {
+    "load": "archsim.spec.loader",
+    "validate": "archsim.spec.loader",
+    "Topology": "archsim.spec.schema",
+    "simulate": "archsim.engine.simulate",
+    "Report": "archsim.report.build",
+}
 
 __all__ = [
     "ArchsimError",
     "Issue",
     "ModelError",
+    "Report",
     "SpecError",
     "Topology",
     "UsageError",
     "__version__",
     "load",
+    "simulate",
     "validate",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Topology":
-        from archsim.spec.schema import Topology
-
-        return Topology
-    raise AttributeError(f"module 'archsim' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'archsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from archsim import __version__
-from archsim.cli import graph, schema, validate
+from archsim.cli import graph, models, run, schema, validate
 
 app = typer.Typer(
     name="archsim",
@@ -33,9 +33,11 @@ def _root(
     """Predict how a backend architecture behaves under load, from a YAML topology."""
 
 
+app.command("run")(run.command)
 app.command("validate")(validate.command)
 app.command("schema")(schema.command)
 app.command("graph")(graph.command)
+app.command("models")(models.command)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ import typer
 
 
 def command(
-    output: Annotated[str | None, typer.Option("--output", "-o",
-                                               help="Write to this file instead of stdout.")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print the JSON Schema of topology files.
 

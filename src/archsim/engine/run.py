@@ -69,7 +69,6 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
     model = build_model(topology, env, seed, settings.rate_scale, settings.max_in_flight)
     for client in model.clients:
         client.start()
-    end = settings.warmup_s + settings.duration_s
     try:
         if settings.warmup_s > 0:
             env.run(until=settings.warmup_s)

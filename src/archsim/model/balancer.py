@@ -38,7 +38,8 @@ class BalancerRuntime:
         """Connect to the target service once every component exists."""
         self.target = target
         self.hop = hop
-        self.pick = make_picker(self.spec.policy, target.replicas, self.ctx.rng(f"policy:{self.name}"))
+        rng = self.ctx.rng(f"policy:{self.name}")
+        self.pick = make_picker(self.spec.policy, target.replicas, rng)
 
     def handle(self, endpoint: str) -> Steps:
         """Delay, pick a replica, forward (hop out and back)."""

@@ -77,8 +77,22 @@ class CallOp(Op):
     with full jitter (Brooker, "Exponential Backoff and Jitter", AWS Architecture Blog, 2015).
     """
 
-    __slots__ = ("backoff_s", "callee", "ctx", "endpoint", "env", "jitter", "latency",
-                 "max_retries", "multiplier", "p", "route", "timeout_s", "uniform", "caller")
+    __slots__ = (
+        "backoff_s",
+        "callee",
+        "caller",
+        "ctx",
+        "endpoint",
+        "env",
+        "jitter",
+        "latency",
+        "max_retries",
+        "multiplier",
+        "p",
+        "route",
+        "timeout_s",
+        "uniform",
+    )
 
     def __init__(self, ctx: Context, caller: str, callee: Callee, endpoint: str, p: float,
                  latency: Sampler | None, stream: str, timeout_s: float | None = None,

@@ -26,8 +26,20 @@ class Station:
     """
 
     __slots__ = (
-        "_env", "_last", "busy", "name", "busy_area", "capacity", "present", "present_area", "queue_max",
-        "queue_limit", "rejected", "wait_area", "waiting", "workers",
+        "_env",
+        "_last",
+        "busy",
+        "busy_area",
+        "capacity",
+        "name",
+        "present",
+        "present_area",
+        "queue_limit",
+        "queue_max",
+        "rejected",
+        "wait_area",
+        "waiting",
+        "workers",
     )
 
     def __init__(self, env: simpy.Environment, name: str, workers: int,

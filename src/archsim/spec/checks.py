@@ -10,9 +10,10 @@ is no cycle of synchronous calls (networkx), and the numeric relations between s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from archsim.errors import Issue, Loc
 from archsim.spec.pydantic_errors import suggest
@@ -40,6 +41,8 @@ class _Checker:
             str(k) for k, v in raw.items()
             if not isinstance(v, dict) or v.get("type") not in KNOWN_TYPES
         } if isinstance(raw, dict) else set()
+        import networkx as nx
+
         self.graph: nx.DiGraph = nx.DiGraph()
 
     def add(self, loc: Loc, message: str, kind: str = "reference") -> None:
@@ -254,6 +257,8 @@ class _Checker:
                          f"are: {', '.join(known)} or '*'.{suggest(request, known)}")
 
     def check_cycles(self) -> None:
+        import networkx as nx
+
         for component in nx.strongly_connected_components(self.graph):
             nodes = sorted(component)
             if len(nodes) == 1 and not self.graph.has_edge(nodes[0], nodes[0]):

@@ -1,0 +1,118 @@
+"""``archsim run TOPOLOGY``: simulate and report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from archsim.cli.common import fail, print_issues, resolve_topology, stderr, stdout
+
+
+def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> float | str | None:
+    """A flag's duration in seconds (usage error, exit 2, when malformed)."""
+    if value is None:
+        return "file"
+    if allow_auto and value == "auto":
+        return None
+    from archsim.spec.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
+
+
+def command(
+    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
+                                            show_default=False, metavar="TOPOLOGY")],
+    duration: Annotated[str | None, typer.Option(help="Measured simulated time, e.g. 60s.",
+                                                 show_default="from the file")] = None,
+    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
+                                               show_default="from the file")] = None,
+    replications: Annotated[int | None, typer.Option(min=1, help="Independent replications.",
+                                                     show_default="from the file")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
+                                             show_default="from the file")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
+                                             show_default="all cores")] = None,
+    rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every open rate.")] = 1.0,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a value: KEY=VALUE (repeatable), e.g. "
+        "components.app.replicas=5 or workload.browse.rate=500.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report only.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print a long-format CSV.")] = False,
+    output: Annotated[str | None, typer.Option("--output", "-o",
+                                               help="Write the report to this file.")] = None,
+    max_in_flight: Annotated[int, typer.Option(
+        min=1, help="Stop an unstable run past this many requests in flight.")] = 200_000,
+) -> None:
+    """Simulate a topology and report throughput, latency, utilization and the bottleneck.
+
+    Examples:
+      archsim run monolith
+      archsim run shop.yaml --duration 120s --replications 10 --json
+      archsim run shop.yaml --set components.app.replicas=6 --rate-scale 1.5
+    """
+    if as_json and as_csv:
+        raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
+    duration_s = parse_seconds(duration, "--duration")
+    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    from archsim.cli.progress import LazyProgress
+    from archsim.engine.simulate import simulate
+    from archsim.errors import ModelError, SpecError, UsageError
+    from archsim.spec.loader import load
+
+    try:
+        topo = load(resolve_topology(topology), overrides or ())
+        with LazyProgress(f"simulating {topo.name}") as progress:
+            report = simulate(topo, duration_s=None if duration_s == "file" else duration_s,
+                              warmup_s=warmup_s, replications=replications, seed=seed,
+                              jobs=jobs, rate_scale=rate_scale, max_in_flight=max_in_flight,
+                              progress=progress)
+    except SpecError as exc:
+        print_issues(exc.issues)
+        raise typer.Exit(1) from None
+    except UsageError as exc:
+        fail(str(exc), 2)
+    except ModelError as exc:
+        fail(str(exc), 1)
+    emit(report, as_json, as_csv, output)
+
+
+def emit(report: object, as_json: bool, as_csv: bool, output: str | None) -> None:
+    """Write the report as JSON, CSV or tables to stdout or ``output``."""
+    from archsim.report.jsonout import to_csv, to_json
+
+    if as_json or as_csv:
+        text = to_json(report) if as_json else to_csv(report)  # type: ignore[arg-type]
+        if output:
+            _write(output, text)
+        else:
+            typer.echo(text, nl=False)
+        return
+    from archsim.report.render import render
+
+    if output:
+        from rich.console import Console
+
+        with open(output, "w", encoding="utf-8") as handle:
+            render(report, Console(file=handle, width=120, color_system=None),  # type: ignore[arg-type]
+                   plain=True)
+        stderr.print(f"report written to {output}", markup=False)
+        return
+    if stdout.is_terminal:
+        render(report, stdout)  # type: ignore[arg-type]
+    else:
+        from rich.console import Console
+
+        render(report, Console(width=200, color_system=None, highlight=False),  # type: ignore[arg-type]
+               plain=True)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}", 1)

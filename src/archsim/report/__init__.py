@@ -1,0 +1,1 @@
+"""Reports: combine replications into one result, render it as tables, JSON or CSV."""

@@ -1,0 +1,190 @@
+"""Combine replication results into one :class:`Report` (SPEC section 3 when serialised)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archsim import __version__
+from archsim.analysis.stats import mean_ci95, percentiles_ms
+from archsim.analysis.visits import capacity_workers, offered_load
+
+if TYPE_CHECKING:
+    from archsim.engine.run import ReplicationResult
+    from archsim.spec.schema import Topology
+
+SATURATED_UTILIZATION = 0.98
+LITTLE_TOLERANCE = 0.05
+
+
+def _r(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _ci(values: list[float], digits: int = 4) -> list[float] | None:
+    interval = mean_ci95(values)
+    return None if interval is None else [_r(interval[0], digits), _r(interval[1], digits)]
+
+
+@dataclass
+class Report:
+    """The combined result of a run; :meth:`to_dict` gives the stable JSON structure."""
+
+    topology: str
+    simulation: dict[str, Any]
+    requests: dict[str, dict[str, Any]]
+    components: dict[str, dict[str, Any]]
+    bottleneck: str | None
+    warnings: list[str] = field(default_factory=list)
+    subscribers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slos: list[dict[str, Any]] = field(default_factory=list)
+    latency_samples_s: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, the keys of SPEC section 3 (stable) plus documented extras."""
+        return {
+            "archsim_version": __version__,
+            "topology": self.topology,
+            "simulation": self.simulation,
+            "requests": self.requests,
+            "components": self.components,
+            "subscribers": self.subscribers,
+            "bottleneck": self.bottleneck,
+            "slos": self.slos,
+            "warnings": self.warnings,
+        }
+
+
+def build_report(topology: Topology, results: list[ReplicationResult], seed: int,
+                 rate_scale: float = 1.0) -> Report:
+    """Combine replications (in seed order) into a Report.
+
+    Throughput and utilization are means over replications with Student-t 95% intervals;
+    latency percentiles come from the merged samples of all replications.
+    """
+    duration = results[0].duration_s
+    simulation = {"duration_s": _r(duration), "warmup_s": _r(results[0].warmup_s),
+                  "replications": len(results), "seed": seed, "rate_scale": rate_scale}
+    requests, samples = _requests(results, duration)
+    components = _components(results, duration)
+    bottleneck = _bottleneck(components)
+    warnings = _warnings(topology, results, requests, components, rate_scale)
+    return Report(topology.name, simulation, requests, components, bottleneck, warnings,
+                  latency_samples_s=samples)
+
+
+def _requests(results: list[ReplicationResult],
+              duration: float) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+    out: dict[str, dict[str, Any]] = {}
+    samples: dict[str, np.ndarray] = {}
+    for index, first in enumerate(results[0].classes):
+        per_rep = [r.classes[index] for r in results]
+        merged = np.concatenate([np.frombuffer(c.latencies_s, dtype=float) for c in per_rep])
+        samples[first.name] = merged
+        throughputs = [c.completed / duration for c in per_rep]
+        means = [float(np.mean(np.frombuffer(c.latencies_s, dtype=float)))
+                 for c in per_rep if len(c.latencies_s)]
+        completed = sum(c.completed for c in per_rep)
+        failed = sum(c.failed for c in per_rep)
+        errors: dict[str, int] = {}
+        where: dict[str, int] = {}
+        for c in per_rep:
+            for key, count in c.errors.items():
+                errors[key] = errors.get(key, 0) + count
+            for key, count in c.error_components.items():
+                where[key] = where.get(key, 0) + count
+        offered = [c.offered_rps for c in per_rep if c.offered_rps is not None]
+        out[first.name] = {
+            "offered_rps": _r(float(np.mean(offered))) if offered else None,
+            "throughput_rps": _r(float(np.mean(throughputs))),
+            "error_rate": _r(failed / (completed + failed) if completed + failed else 0.0, 6),
+            "latency_ms": {k: _r(v) for k, v in percentiles_ms(merged).items()},
+            "ci95": {"throughput_rps": _ci(throughputs), "latency_ms_mean": _ci(
+                [m * 1000 for m in means])},
+            "completed": completed,
+            "failed": failed,
+            "errors": dict(sorted(errors.items())),
+            "errors_by_component": dict(sorted(where.items())),
+            "in_flight_end": sum(c.in_flight_end for c in per_rep),
+        }
+    return out, samples
+
+
+def _components(results: list[ReplicationResult], duration: float) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for index, first in enumerate(results[0].components):
+        per_rep = [r.components[index] for r in results]
+        entry: dict[str, Any] = {"type": first.kind, "replicas": first.replicas}
+        if first.workers is not None:
+            utilizations = [c.busy_area / (c.workers * duration) for c in per_rep]  # type: ignore[operator]
+            entry["workers"] = first.workers // first.replicas
+            entry["utilization"] = _r(float(np.mean(utilizations)))
+            entry["ci95_utilization"] = _ci(utilizations)
+        throughputs = [c.completed / duration for c in per_rep]
+        entry["throughput_rps"] = _r(float(np.mean(throughputs)))
+        if first.workers is not None:
+            number = [c.present_area / duration for c in per_rep]
+            little = [c.residence_sum / duration for c in per_rep]
+            entry["queue_mean"] = _r(float(np.mean([c.wait_area / duration for c in per_rep])))
+            entry["queue_max"] = max(c.queue_max for c in per_rep)
+            entry["rejected"] = sum(c.rejected for c in per_rep)
+            entry["number_mean"] = _r(float(np.mean(number)))
+            departed = sum(c.departed for c in per_rep)
+            entry["residence_ms_mean"] = _r(
+                sum(c.residence_sum for c in per_rep) / departed * 1000 if departed else 0.0)
+            entry["littles_law"] = _little(number, little)
+        out[first.name] = entry
+    return out
+
+
+def _little(number: list[float], little: list[float]) -> dict[str, Any]:
+    """Compare the time-average number present L with throughput x residence (lambda W)."""
+    l_mean, lw_mean = float(np.mean(number)), float(np.mean(little))
+    diffs = [a - b for a, b in zip(number, little, strict=True)]
+    interval = mean_ci95(diffs)
+    slack = max(LITTLE_TOLERANCE * max(l_mean, 1e-9), 1e-6)
+    consistent = abs(l_mean - lw_mean) <= slack or (
+        interval is not None and interval[0] <= 0 <= interval[1])
+    return {"number_mean": _r(l_mean), "throughput_x_residence": _r(lw_mean), "ok": consistent}
+
+
+def _bottleneck(components: dict[str, dict[str, Any]]) -> str | None:
+    ranked = [(entry["utilization"], name) for name, entry in components.items()
+              if entry.get("utilization") is not None]
+    if not ranked:
+        return None
+    utilization, name = max(ranked, key=lambda pair: pair[0])
+    return name if utilization > 0 else None
+
+
+def _warnings(topology: Topology, results: list[ReplicationResult],
+              requests: dict[str, dict[str, Any]], components: dict[str, dict[str, Any]],
+              rate_scale: float) -> list[str]:
+    warnings: list[str] = []
+    offered = offered_load(topology, rate_scale)
+    capacity = capacity_workers(topology)
+    for name, load in offered.items():
+        if load >= capacity[name]:
+            warnings.append(
+                f"{name}: offered load {load:.2f} busy workers >= capacity {capacity[name]} "
+                "(unstable: its waiting room grows without bound or rejects)")
+    for name, entry in components.items():
+        if (entry.get("utilization") or 0) >= SATURATED_UTILIZATION:
+            warnings.append(f"{name}: utilization {entry['utilization']:.3f}, saturated")
+        little = entry.get("littles_law")
+        if little and not little["ok"]:
+            warnings.append(f"{name}: Little's law check off: L={little['number_mean']} vs "
+                            f"lambda*W={little['throughput_x_residence']}")
+    for name, entry in requests.items():
+        if entry["in_flight_end"]:
+            share = entry["in_flight_end"] / max(1, entry["completed"])
+            if share > 0.01:
+                warnings.append(f"{name}: {entry['in_flight_end']} requests still in flight at "
+                                "the end; latency is of completed requests only")
+    if topology.faults:
+        warnings.append("faults are not simulated yet; the run ignores the 'faults' section")
+    if topology.slos:
+        warnings.append("slos are checked by 'archsim check' (not yet available); not checked")
+    return warnings

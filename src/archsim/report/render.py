@@ -1,0 +1,69 @@
+"""Human output of a report: rich tables on a terminal, aligned plain text when piped."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from archsim.report.build import Report
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _ci(pair: list[float] | None, digits: int = 1) -> str:
+    return "-" if not pair else f"±{(pair[1] - pair[0]) / 2:,.{digits}f}"
+
+
+def render(report: Report, console: Console, plain: bool = False) -> None:
+    """Print the requests table, the components table (bottleneck marked) and warnings."""
+    style = box.SIMPLE if plain else box.ROUNDED
+    data = report.to_dict()
+    sim = data["simulation"]
+    auto = " (auto, MSER-5)" if sim.get("warmup_auto") else ""
+    console.print(f"{data['topology']}: {sim['replications']} replication(s) x "
+                  f"{sim['duration_s']:g} s after {sim['warmup_s']:g} s warm-up{auto}, "
+                  f"seed {sim['seed']}", markup=False)
+    requests = Table(title="Requests", box=style, title_justify="left")
+    for column in ("class", "offered/s", "throughput/s", "±95%", "errors", "mean ms", "±95%",
+                   "p50", "p90", "p95", "p99", "max"):
+        requests.add_column(column, justify="left" if column == "class" else "right",
+                            no_wrap=True)
+    for name, entry in data["requests"].items():
+        lat = entry["latency_ms"]
+        requests.add_row(
+            name, _fmt(entry["offered_rps"]), _fmt(entry["throughput_rps"]),
+            _ci(entry["ci95"]["throughput_rps"]), f"{entry['error_rate']:.2%}",
+            _fmt(lat.get("mean"), 2), _ci(entry["ci95"]["latency_ms_mean"], 2),
+            *(_fmt(lat.get(k), 2) for k in ("p50", "p90", "p95", "p99", "max")))
+    console.print(requests)
+    components = Table(title="Components", box=style, title_justify="left")
+    for column in ("component", "type", "replicas x workers", "utilization", "throughput/s",
+                   "queue mean", "queue max", "rejected", "residence ms"):
+        components.add_column(column, justify="left" if column in ("component", "type")
+                              else "right", no_wrap=True)
+    for name, entry in data["components"].items():
+        mark = " *" if name == data["bottleneck"] else ""
+        shape = (f"{entry['replicas']} x {entry['workers']}" if "workers" in entry
+                 else str(entry["replicas"]))
+        util = entry.get("utilization")
+        components.add_row(
+            name + mark, entry["type"], shape, "-" if util is None else f"{util:.1%}",
+            _fmt(entry["throughput_rps"]), _fmt(entry.get("queue_mean"), 2),
+            _fmt(entry.get("queue_max")), _fmt(entry.get("rejected")),
+            _fmt(entry.get("residence_ms_mean"), 2))
+    console.print(components)
+    if data["bottleneck"]:
+        console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
+    for warning in data["warnings"]:
+        console.print(f"warning: {warning}", markup=False)
