@@ -1,0 +1,1 @@
+"""Analysis of results: replication statistics and closed-form queueing theory to check against."""
