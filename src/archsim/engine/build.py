@@ -40,6 +40,10 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
     ctx = Context(env, seed, max_in_flight)
     network = topology.network.latency
     for name, spec in topology.components.items():
+        if spec.type in ("topic", "queue"):
+            raise ModelError(f"component '{name}' is a {spec.type}: topics, queues and publish "
+                             "steps are validated but not simulated yet, so this model cannot "
+                             "run; remove them (and their publish steps) to simulate the rest")
         ctx.components[name] = runtime_class(spec.type)(name, spec, ctx)
     for name, runtime in ctx.components.items():
         if isinstance(runtime, ServiceRuntime):

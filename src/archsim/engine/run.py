@@ -89,12 +89,31 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
             "the waiting room with 'queue:', or raise the bound with --max-in-flight."
         ) from None
     classes = tuple(client.stats(settings.duration_s) for client in model.clients)
+    check_conservation(classes, model.ctx.in_flight)
     components = tuple(component.stats() for component in model.components.values())
     return ReplicationResult(
         seed=seed, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
         classes=classes, components=components,
         in_flight_end=model.ctx.in_flight,
     )
+
+
+def check_conservation(classes: tuple[ClassStats, ...], in_flight: int) -> None:
+    """Request conservation: arrived = completed + failed + in flight, over the whole run.
+
+    ``in_flight`` is the engine's own live counter, kept apart from the per-class arrival and
+    finish counts, so a request lost or counted twice anywhere shows up here.
+
+    Raises
+    ------
+    ModelError
+        When the counts disagree (an engine bug, reported rather than hidden).
+    """
+    arrived = sum(c.arrived_total for c in classes)
+    finished = sum(c.finished_total for c in classes)
+    if arrived != finished + in_flight:
+        raise ModelError(f"request conservation violated: {arrived} arrived, {finished} "
+                         f"finished, {in_flight} in flight; please report this as a bug")
 
 
 __all__ = ["ReplicationResult", "RunSettings", "Topology", "run_replication"]
