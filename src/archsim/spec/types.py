@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from archsim.spec.units import parse_duration, parse_probability, parse_rate
 
-DURATION_PATTERN = r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(ns|us|µs|ms|s|m|min|h)\s*$"
+DURATION_PATTERN = r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(ns|us|µs|μs|ms|s|m|min|h)\s*$"
 
 Duration = Annotated[
     float,

@@ -14,18 +14,26 @@ import re
 DURATION_UNITS: dict[str, float] = {
     "ns": 1e-9,
     "us": 1e-6,
-    "µs": 1e-6,
+    "µs": 1e-6,  # micro sign
+    "μs": 1e-6,  # Greek mu
     "ms": 1e-3,
     "s": 1.0,
     "m": 60.0,
     "min": 60.0,
     "h": 3600.0,
 }
+UNIT_SPELLINGS: dict[str, str] = {
+    "sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "msecs": "ms",
+    "millis": "ms", "usec": "us", "usecs": "us", "mins": "min", "minute": "min",
+    "minutes": "min", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+}
+"""Other spellings of a duration unit, used only to suggest the accepted one."""
 RATE_UNITS: dict[str, float] = {"ms": 1000.0, "s": 1.0, "sec": 1.0, "min": 1 / 60, "m": 1 / 60,
                                 "h": 1 / 3600}
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zµ]+)\s*$")
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµμ]+)\s*$")
+_BARE_RE = re.compile(rf"^\s*({_NUMBER})\s*$")
 _RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(?:/\s*([a-z]+))?\s*$")
 _PERCENT_RE = re.compile(rf"^\s*({_NUMBER})\s*%\s*$")
 
@@ -64,10 +72,14 @@ def parse_duration(value: object) -> float:
         For a bare number (the message says which unit was probably meant), an unknown unit,
         a negative or non-finite value, or anything that is not a string.
     """
-    if _is_number(value):
+    bare = _BARE_RE.match(value) if isinstance(value, str) else None
+    if _is_number(value) or bare:
+        number = float(bare.group(1)) if bare else float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"a duration must be finite and >= 0 with a unit, got {value!r}")
         raise ValueError(
             f"a duration needs a unit, got the bare number {value!r}; "
-            f"did you mean {guess_duration_unit(float(value))}?"  # type: ignore[arg-type]
+            f"did you mean {guess_duration_unit(number)}?"
         )
     if not isinstance(value, str):
         raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
@@ -76,8 +88,11 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
     number, unit = float(match.group(1)), match.group(2)
     if unit not in DURATION_UNITS:
-        known = ", ".join(u for u in DURATION_UNITS if u != "µs")
-        raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected one of {known}")
+        known = ", ".join(u for u in DURATION_UNITS if u not in ("µs", "μs"))
+        meant = UNIT_SPELLINGS.get(unit.lower(), unit.lower())
+        hint = f" Did you mean '{match.group(1)}{meant}'?" if meant in DURATION_UNITS else ""
+        raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected one of "
+                         f"{known}.{hint}".removesuffix("."))
     seconds = number * DURATION_UNITS[unit]
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"a duration must be finite and >= 0, got {value!r}")
