@@ -190,6 +190,7 @@ class _Checker:
                      f"cache, but '{target}' is a {self.kind_of(target)}")
 
     def check_broker(self, comp: dict[str, Any], loc: Loc) -> None:
+        self.check_dead_letter(comp, loc)
         subscribers = comp.get("subscribers")
         if not isinstance(subscribers, list):
             return
@@ -206,6 +207,21 @@ class _Checker:
                              f"duplicate consumer group '{group}' (also subscribers[{first}])",
                              "duplicate")
                 groups.setdefault(group, index)
+
+    def check_dead_letter(self, comp: dict[str, Any], loc: Loc) -> None:
+        target = comp.get("dead_letter")
+        if not isinstance(target, str):
+            return
+        brokers = [c for c in self.components if self.kind_of(c) in BROKER_TYPES]
+        if target == loc[-1]:
+            self.add((*loc, "dead_letter"), f"a {comp.get('type')} cannot be its own dead-letter "
+                     "destination")
+        elif target not in self.components:
+            self.add((*loc, "dead_letter"), f"dead_letter '{target}' is not a component; topics "
+                     f"and queues are: {', '.join(brokers)}.{suggest(target, brokers)}")
+        elif self.kind_of(target) not in BROKER_TYPES:
+            self.add((*loc, "dead_letter"), f"dead_letter needs a topic or queue, but "
+                     f"'{target}' is a {self.kind_of(target)}")
 
     def check_workload(self) -> None:
         workload = self.data.get("workload")

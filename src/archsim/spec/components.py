@@ -12,7 +12,7 @@ from pydantic import Discriminator, Field, Tag
 
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.steps import Endpoint
-from archsim.spec.types import Count, Name, NonNegativeCount, Spec
+from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Spec
 
 Policy = Literal["round_robin", "random", "least_connections", "power_of_two"]
 
@@ -78,7 +78,12 @@ class QueueSubscriber(Spec):
 
 
 class TopicSpec(Spec):
-    """A partitioned log (Kafka-like)."""
+    """A partitioned log (Kafka-like).
+
+    A handler failure is retried in place up to ``max_deliveries`` deliveries in all (keeping
+    the partition's order), then the message goes to ``dead_letter`` (a topic or queue) or is
+    counted as failed.
+    """
 
     kind: ClassVar[str] = "topic"
     type: Literal["topic"] = "topic"
@@ -86,10 +91,17 @@ class TopicSpec(Spec):
     partitions: Count = 1
     latency: Work = ZERO
     subscribers: tuple[TopicSubscriber, ...] = ()
+    max_deliveries: Count = 1
+    dead_letter: Name | None = None
 
 
 class QueueSpec(Spec):
-    """A queue with competing consumers (SQS/RabbitMQ-like); ``capacity`` None = unbounded."""
+    """A queue with competing consumers (SQS/RabbitMQ-like); ``capacity`` None = unbounded.
+
+    A message whose handling outlasts ``visibility_timeout`` becomes visible again and is
+    delivered a second time (a duplicate delivery). A failed handling is redelivered (to the
+    back of the line) up to ``max_deliveries`` deliveries in all, then sent to ``dead_letter``.
+    """
 
     kind: ClassVar[str] = "queue"
     type: Literal["queue"] = "queue"
@@ -97,6 +109,9 @@ class QueueSpec(Spec):
     capacity: Count | None = None
     latency: Work = ZERO
     subscribers: tuple[QueueSubscriber, ...] = ()
+    visibility_timeout: Duration | None = None
+    max_deliveries: Count = 1
+    dead_letter: Name | None = None
 
 
 COMPONENT_SPECS: dict[str, type[Spec]] = {

@@ -53,12 +53,24 @@ class WorkStep(Spec):
     work: Work = ZERO
 
 
+class MessageKey(Spec):
+    """Message keys: ``distinct`` keys drawn from a Zipf law with exponent ``skew``.
+
+    Key k (1..distinct) has probability proportional to 1 / k^skew; keys are hashed to
+    partitions, so a hot key makes a hot partition.
+    """
+
+    distinct: Count
+    skew: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
+
+
 class PublishStep(Spec):
     """Publish a message to a topic or queue; the step ends when the broker acknowledges."""
 
     publish: Annotated[str, Field(strict=True, min_length=1)]
     p: Probability = 1.0
     partition: Literal["random", "round_robin"] = "random"
+    key: MessageKey | None = None
 
 
 def _step_tag(value: Any) -> str | None:
