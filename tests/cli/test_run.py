@@ -131,10 +131,12 @@ def test_unstable_model_stops_with_a_clear_message(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_unsupported_publish_is_refused_not_dropped(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", write(tmp_path, PUBLISHER), *QUICK])
-    assert result.exit_code == 1
-    assert "is a topic" in result.stderr and "publish" in result.stderr
+def test_topic_without_subscribers_is_reported_not_hidden(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", write(tmp_path, PUBLISHER), *QUICK, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["components"]["events"]["throughput_rps"] > 0
+    assert any("events: a topic with no subscribers" in w for w in report["warnings"])
 
 
 def test_models_lists_bundled_topologies() -> None:

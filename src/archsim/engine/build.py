@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from archsim.errors import ModelError
 from archsim.model.balancer import BalancerRuntime
+from archsim.model.broker import Broker
 from archsim.model.client import Client
 from archsim.model.compile import compile_service, hop_sampler
 from archsim.model.context import Context
@@ -40,10 +41,6 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
     ctx = Context(env, seed, max_in_flight)
     network = topology.network.latency
     for name, spec in topology.components.items():
-        if spec.type in ("topic", "queue"):
-            raise ModelError(f"component '{name}' is a {spec.type}: topics, queues and publish "
-                             "steps are validated but not simulated yet, so this model cannot "
-                             "run; remove them (and their publish steps) to simulate the rest")
         ctx.components[name] = runtime_class(spec.type)(name, spec, ctx)
     for name, runtime in ctx.components.items():
         if isinstance(runtime, ServiceRuntime):
@@ -54,6 +51,11 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
                 raise ModelError(f"load balancer {name!r}: target {runtime.spec.target!r} is "
                                  "not a service")
             runtime.link(target, hop_sampler(ctx, None, network, f"{name}->replica"))
+        elif isinstance(runtime, Broker):
+            runtime.link(ctx.components,  # type: ignore[arg-type]
+                         lambda key: hop_sampler(ctx, None, network, f"consumer:{key}"))
+            if runtime.spec.dead_letter is not None:
+                runtime.dead_letter = ctx.components[runtime.spec.dead_letter]  # type: ignore[assignment]
     clients = []
     for workload in topology.workload:
         entry = ctx.components[workload.component]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archsim.errors import ModelError
+from archsim.model.broker import Broker, SubscriberStats
 from archsim.model.client import ClassStats
 from archsim.model.errors import Saturated
 from archsim.model.service import ComponentStats
@@ -34,6 +35,7 @@ class ReplicationResult:
     classes: tuple[ClassStats, ...]
     components: tuple[ComponentStats, ...]
     in_flight_end: int
+    subscribers: tuple[SubscriberStats, ...] = ()
 
 
 def run_replication(topology: Topology, seed: int, settings: RunSettings,
@@ -69,6 +71,7 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
     model = build_model(topology, env, seed, settings.rate_scale, settings.max_in_flight)
     for client in model.clients:
         client.start()
+    brokers = [c for c in model.components.values() if isinstance(c, Broker)]
     try:
         if settings.warmup_s > 0:
             env.run(until=settings.warmup_s)
@@ -76,8 +79,12 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
             component.reset()
         for client in model.clients:
             client.reset()
+        for broker in brokers:
+            broker.sample_backlog()
         for index in range(1, PROGRESS_SLICES + 1):
             env.run(until=settings.warmup_s + settings.duration_s * index / PROGRESS_SLICES)
+            for broker in brokers:
+                broker.sample_backlog()
             if progress is not None:
                 progress(index / PROGRESS_SLICES)
     except Saturated:
@@ -91,10 +98,15 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
     classes = tuple(client.stats(settings.duration_s) for client in model.clients)
     check_conservation(classes, model.ctx.in_flight)
     components = tuple(component.stats() for component in model.components.values())
+    subscribers = tuple(s for b in brokers for s in b.subscriber_stats())
+    problems = [p for b in brokers for p in b.conservation_problems()]  # type: ignore[attr-defined]
+    if problems:
+        raise ModelError("message conservation violated (please report this as a bug): "
+                         + "; ".join(problems))
     return ReplicationResult(
         seed=seed, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
         classes=classes, components=components,
-        in_flight_end=model.ctx.in_flight,
+        in_flight_end=model.ctx.in_flight, subscribers=subscribers,
     )
 
 

@@ -51,6 +51,7 @@ def _compile(step: Any, service: ServiceRuntime, ctx: Context, network: Dist,
                     for index, inner in enumerate(step.parallel)]
         return ParallelOp(ctx.env, branches)
     if isinstance(step, PublishStep):
-        raise ModelError(f"{service.name}: 'publish' steps are not simulated yet; topics and "
-                         "queues arrive with the event-driven engine")
+        from archsim.model.publish import PublishOp
+
+        return PublishOp(ctx, ctx.components[step.publish], step, stream)  # type: ignore[arg-type]
     raise ModelError(f"unknown step {step!r}")

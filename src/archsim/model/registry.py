@@ -10,13 +10,17 @@ from typing import Any
 
 from archsim.errors import ModelError
 from archsim.model.balancer import BalancerRuntime
+from archsim.model.queue import QueueRuntime
 from archsim.model.service import ServiceRuntime
+from archsim.model.topic import TopicRuntime
 
 KINDS: dict[str, type[Any]] = {
     "service": ServiceRuntime,
     "database": ServiceRuntime,
     "cache": ServiceRuntime,
     "load_balancer": BalancerRuntime,
+    "topic": TopicRuntime,
+    "queue": QueueRuntime,
 }
 
 

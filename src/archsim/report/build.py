@@ -71,8 +71,18 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
     components = _components(results, duration)
     bottleneck = _bottleneck(components)
     warnings = _warnings(topology, results, requests, components, rate_scale)
+    from archsim.report.subscribers import subscriber_section
+
+    subscribers, sub_samples, sub_warnings = subscriber_section(results, duration)
+    samples.update(sub_samples)
+    warnings.extend(sub_warnings)
+    busiest = max(subscribers.items(), key=lambda kv: kv[1]["consumer_utilization"] or 0,
+                  default=None)
+    top = components[bottleneck]["utilization"] if bottleneck else 0.0
+    if busiest is not None and (busiest[1]["consumer_utilization"] or 0) > top:
+        bottleneck = busiest[0]  # the consumers of a subscriber are the busiest servers
     return Report(topology.name, simulation, requests, components, bottleneck, warnings,
-                  latency_samples_s=samples)
+                  subscribers=subscribers, latency_samples_s=samples)
 
 
 def _requests(results: list[ReplicationResult],
@@ -183,6 +193,10 @@ def _warnings(topology: Topology, results: list[ReplicationResult],
             if share > 0.01:
                 warnings.append(f"{name}: {entry['in_flight_end']} requests still in flight at "
                                 "the end; latency is of completed requests only")
+    for name, spec in topology.components.items():
+        if spec.type in ("topic", "queue") and not spec.subscribers:  # type: ignore[union-attr]
+            warnings.append(f"{name}: a {spec.type} with no subscribers; its messages are "
+                            "acknowledged and never consumed")
     if topology.faults:
         warnings.append("faults are not simulated yet; the run ignores the 'faults' section")
     if topology.slos:

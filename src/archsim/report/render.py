@@ -65,5 +65,28 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
     console.print(components)
     if data["bottleneck"]:
         console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
+    if data["subscribers"]:
+        _subscribers(data["subscribers"], console, style)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
+
+
+def _subscribers(section: dict[str, Any], console: Console, style: box.Box) -> None:
+    table = Table(title="Subscribers (end-to-end from publish to handler completion)",
+                  box=style, title_justify="left")
+    for column in ("subscriber", "throughput/s", "mean ms", "p99 ms", "backlog mean",
+                   "backlog max", "backlog end", "growth/s", "hottest partition",
+                   "consumers busy"):
+        table.add_column(column, justify="left" if column == "subscriber" else "right",
+                         no_wrap=True)
+    for name, entry in section.items():
+        lat = entry["latency_ms"]
+        partitions = entry["partition_backlog_mean"]
+        hot = (f"#{entry['hottest_partition']} ({partitions[entry['hottest_partition']]:.1f})"
+               if len(partitions) > 1 else "-")
+        table.add_row(name, _fmt(entry["throughput_rps"]), _fmt(lat.get("mean"), 2),
+                      _fmt(lat.get("p99"), 2), _fmt(entry["backlog_mean"], 2),
+                      _fmt(entry["backlog_max"]), _fmt(entry["backlog_final"], 1),
+                      _fmt(entry["backlog_growth_per_s"], 2), hot,
+                      f"{entry['consumer_utilization']:.1%} of {entry['active_consumers']}")
+    console.print(table)
