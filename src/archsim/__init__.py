@@ -22,6 +22,11 @@ from archsim.errors import ArchsimError, Issue, ModelError, SpecError, UsageErro
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from archsim.analysis.analyze import analyze
+    from archsim.analysis.capacity import capacity
+    from archsim.analysis.check import check
+    from archsim.analysis.compare import compare
+    from archsim.analysis.sweep import sweep
     from archsim.engine.simulate import simulate
     from archsim.report.build import Report
     from archsim.spec.loader import load, validate
@@ -33,6 +38,11 @@ _LAZY = {
     "Topology": "archsim.spec.schema",
     "simulate": "archsim.engine.simulate",
     "Report": "archsim.report.build",
+    "analyze": "archsim.analysis.analyze",
+    "compare": "archsim.analysis.compare",
+    "check": "archsim.analysis.check",
+    "sweep": "archsim.analysis.sweep",
+    "capacity": "archsim.analysis.capacity",
 }
 
 __all__ = [
@@ -44,8 +54,13 @@ __all__ = [
     "Topology",
     "UsageError",
     "__version__",
+    "analyze",
+    "capacity",
+    "check",
+    "compare",
     "load",
     "simulate",
+    "sweep",
     "validate",
 ]
 
