@@ -223,6 +223,25 @@ def test_sync_call_cycle() -> None:
     assert issue.kind == "cycle"
 
 
+def test_loop_through_a_queue_is_not_a_cycle() -> None:
+    text = broken("      select: {work: 2ms}",
+                  "      select: {work: 2ms, calls: [{publish: events}]}")
+    assert parse(text)[1] == []
+
+
+def test_unknown_key_of_another_component_type() -> None:
+    issue = only(broken("    workers: 4\n", "    workers: 4\n    partitions: 3\n"))
+    assert where(issue) == (18, 5, "components.web.partitions")
+    assert issue.message.endswith("endpoints. 'partitions' is a key of topic components")
+
+
+def test_yaml_unclosed_quote_points_at_its_start() -> None:
+    issue = only(BASE + 'description: "no end\n')
+    assert where(issue) == (34, 14, "(top level)")
+    assert issue.message == ("YAML syntax error: found unexpected end of stream (while "
+                             "scanning a quoted scalar, which starts here)")
+
+
 def test_warmup_not_shorter_than_duration() -> None:
     issue = only(broken("warmup: 5s", "warmup: 30s"))
     assert where(issue) == (5, 11, "simulation.warmup")
@@ -286,7 +305,7 @@ def test_bad_component_name() -> None:
     issue = only(broken("  events:", "  my events:").replace("publish: events",
                                                              "publish: my events"))
     assert where(issue) == (29, 3, "components.my events")
-    assert issue.message == "bad name: expected a name without '/' or blanks, got 'my events'"
+    assert issue.message == "invalid component name 'my events': a name has no '/' or blanks"
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
@@ -308,7 +327,7 @@ def test_self_referencing_alias_is_refused() -> None:
 
 
 def test_deep_nesting_is_refused_without_recursion_error() -> None:
-    issue = only("a: " + "[" * 500 + "]" * 500 + "\n")  # unbounded, ~330 would overflow
+    issue = only("a: " + "[" * 500 + "]" * 500 + "\n")  # PyYAML alone overflows near 330
     assert where(issue) == (1, 103, "(top level)")  # the 101st level
     assert issue.message == "nesting deeper than 100 levels"
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 from archsim.errors import Issue, Loc
-from archsim.spec.pydantic_errors import suggest
+from archsim.spec.pydantic_errors import suggest, tidy
 from archsim.spec.units import parse_duration
 from archsim.spec.yamlload import Positions
 
@@ -47,7 +47,7 @@ class _Checker:
 
     def add(self, loc: Loc, message: str, kind: str = "reference") -> None:
         line, col = self.positions.of_value(loc)
-        self.issues.append(Issue(message, loc, self.filename, line, col, kind))
+        self.issues.append(Issue(tidy(message), loc, self.filename, line, col, kind))
 
     def kind_of(self, name: str) -> str | None:
         comp = self.components.get(name)

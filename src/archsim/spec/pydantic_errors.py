@@ -17,12 +17,14 @@ from pydantic import BaseModel, ValidationError
 
 from archsim.errors import Issue, Loc
 from archsim.spec.components import COMPONENT_SPECS, COMPONENT_TAGS
+from archsim.spec.dists import Dist
 from archsim.spec.steps import STEP_CLASSES, STEP_KEYS
 from archsim.spec.types import is_tag
 from archsim.spec.yamlload import Positions
 
 TAG_CLASSES: dict[str, type[BaseModel]] = {**COMPONENT_TAGS, **STEP_CLASSES}
 STEP_CLASSES_KEYS = tuple(STEP_KEYS)
+SPREAD_WORDS = frozenset({"sd", "std", "stdev", "stddev", "sigma", "variance", "var"})
 
 
 def suggest(word: str, choices: typing.Iterable[str]) -> str:
@@ -32,6 +34,19 @@ def suggest(word: str, choices: typing.Iterable[str]) -> str:
     if not close and len(word) >= 3:
         close = [o for o in options if o.startswith(word)][:1]
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def tidy(message: str) -> str:
+    """Drop the full stop left at the end of a message when no suggestion followed it."""
+    if message.endswith(".") and not message.endswith(".."):
+        return message[:-1]
+    return message
+
+
+def _owners(key: str) -> str:
+    """`` 'capacity' is a key of queue components.`` when other component types take it."""
+    kinds = [name for name, cls in COMPONENT_SPECS.items() if key in cls.model_fields]
+    return f" '{key}' is a key of {' and '.join(kinds)} components." if kinds else ""
 
 
 def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -148,10 +163,17 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
     msg: str = error["msg"]
     if kind == "extra_forbidden":
         key = str(raw_loc[-1])
-        allowed = _allowed_keys(_model_at(root, raw_loc[:-1]))
+        model = _model_at(root, raw_loc[:-1])
+        allowed = _allowed_keys(model)
         hint = suggest(key, allowed)
+        if not hint and model in COMPONENT_SPECS.values():
+            hint = _owners(key)
+        if not hint and model is Dist and key in SPREAD_WORDS:
+            hint = " Give the spread as 'cv' (standard deviation / mean)."
+        elif not hint and model is Dist and key == "rate":
+            hint = " Give 'mean' (1 / rate) with a unit, such as mean: 4ms."
         expected = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key '{key}'{expected}.{hint}".replace("..", "."), "unknown_key"
+        return f"unknown key '{key}'{expected}.{hint}", "unknown_key"
     if kind == "missing":
         return f"missing required key '{raw_loc[-1]}'", "missing"
     if kind == "literal_error":
@@ -171,14 +193,16 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
         return (f"unknown component type {_describe(tag)}; expected one of "
                 f"{', '.join(COMPONENT_SPECS)}.{suggest(str(tag), COMPONENT_SPECS)}"), "type_name"
     if kind == "component_type":
-        return f"{msg}, got {_describe(given)}.{_key_hint(given, ['type'])}".rstrip("."), "missing"
+        return f"{msg}, got {_describe(given)}.{_key_hint(given, ['type'])}", "missing"
     if kind == "step_kind":
         hint = _key_hint(given, STEP_CLASSES_KEYS)
         if isinstance(given, str) and given.count("/") == 1:
             hint = f" Did you mean '- to: {given}'?"
+        elif isinstance(given, str) and given and "/" not in given:
+            hint = f" Did you mean '- publish: {given}' or '- to: {given}/ENDPOINT'?"
         example = "" if isinstance(given, dict) else f" ({STEP_EXAMPLE})"
         return (f"a step needs one of the keys 'to', 'parallel', 'work' or 'publish'{example}, "
-                f"got {_describe(given)}.{hint}").rstrip("."), "missing"
+                f"got {_describe(given)}.{hint}"), "missing"
     if kind == "string_pattern_mismatch":
         field = str(raw_loc[-1]) if raw_loc else ""
         if field in ("to",):
@@ -240,12 +264,16 @@ def issues_from(exc: ValidationError, root: type[BaseModel], positions: Position
         if kind == "type_name":
             loc, kind = (*loc, "type"), "value"
         if is_key:
-            message = f"bad name: {message}"
+            owner = {"components": "component ", "endpoints": "endpoint "}.get(
+                str(loc[-2]) if len(loc) > 1 else "", "")
+            message = f"invalid {owner}name {error.get('input')!r}: " + (
+                "a name has no '/' or blanks" if error["type"] == "string_pattern_mismatch"
+                else message)
         if kind == "unknown_key" or is_key:
             line, col = positions.of_key(loc)
         elif kind == "missing" and error["type"] == "missing":
             line, col = positions.of_key(loc[:-1])
         else:
             line, col = positions.of_value(loc)
-        found.append(Issue(message, loc, filename, line, col, kind))
+        found.append(Issue(tidy(message), loc, filename, line, col, kind))
     return _drop_renamed(found)

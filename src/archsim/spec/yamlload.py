@@ -16,8 +16,9 @@ import yaml
 from archsim.errors import Issue, Loc
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 100_000  # a large real topology has a few thousand
 MAX_DEPTH = 100
+PLAIN_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 MAX_PATH_PARTS = 8  # key paths in "too large" issues are cut to this many parts
 
 
@@ -115,6 +116,8 @@ class _Builder:
         self.positions = Positions()
         self.issues: list[Issue] = []
         self.count = 0
+        self.built: set[int] = set()
+        self.alias_at: Loc | None = None
         self.constructor = _Loader("")
 
     def issue(self, node: yaml.Node, loc: Loc, message: str, kind: str) -> Issue:
@@ -124,20 +127,41 @@ class _Builder:
     def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise YamlProblem(self.issue(
-                node, loc[:MAX_PATH_PARTS], f"the document expands to more than {MAX_NODES} nodes "
-                "(aliases expanding too far?); refusing to load it", "too_large"))
+            self._too_many(loc)
+        if isinstance(node, yaml.CollectionNode) and self.alias_at is None:
+            if id(node) in self.built:  # an alias: remember where its expansion started
+                self.alias_at = loc
+                try:
+                    return self.build(node, loc, depth)
+                finally:
+                    self.alias_at = None
+            self.built.add(id(node))
         if depth > MAX_DEPTH:
             raise YamlProblem(self.issue(
                 node, loc[:MAX_PATH_PARTS], f"nesting deeper than {MAX_DEPTH} levels once "
                 "aliases are expanded (does an alias refer to a node that contains it?)",
                 "too_large"))
         self.positions.values.setdefault(loc, _mark(node))
+        if isinstance(node, yaml.CollectionNode) and node.tag not in PLAIN_COLLECTION_TAGS:
+            raise YamlProblem(self.issue(node, loc, f"invalid YAML value: unsupported YAML tag "
+                                         f"{node.tag!r}; write a plain list or mapping", "yaml"))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         return self._scalar(node, loc)
+
+    def _too_many(self, loc: Loc) -> None:
+        """Refuse an alias bomb, located where the alias that expands too far is used."""
+        where = self.alias_at if self.alias_at is not None else loc
+        if where in self.positions.keys or not where:
+            line, col = self.positions.of_key(where)
+        else:
+            line, col = self.positions.of_value(where[:-1])
+        raise YamlProblem(Issue(
+            f"the document expands to more than {MAX_NODES} nodes (aliases expanding too "
+            "far?); refusing to load it", where[:MAX_PATH_PARTS], self.filename, line, col,
+            "too_large"))
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -218,9 +242,15 @@ def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, li
             "does not allow", (), filename, line, col, "yaml")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
+        if exc.context_mark and ("end of stream" in what or "<stream end>" in what):
+            mark = exc.context_mark  # point at the unclosed quote or bracket, not the end
+            context = f" ({exc.context}, which starts here)"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if what == "mapping values are not allowed here":
+            what += ("; is a ':' missing on the line above, the indentation off, or a value "
+                     "with ': ' in it unquoted?")
         if exc.context and exc.context.endswith("; first occurrence") and exc.context_mark:
             first = exc.context_mark
             what = exc.context.removesuffix("; first occurrence").removeprefix("found ")
