@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from archsim import __version__
-from archsim.cli import graph, models, run, schema, validate
+from archsim.cli import graph, models, new, run, schema, validate
 
 app = typer.Typer(
     name="archsim",
@@ -38,6 +38,7 @@ app.command("validate")(validate.command)
 app.command("schema")(schema.command)
 app.command("graph")(graph.command)
 app.command("models")(models.command)
+app.command("new")(new.command)
 
 
 def main() -> None:
