@@ -65,8 +65,19 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, with nesting bounded while composing and dates left as text.
+if yaml.__with_libyaml__:  # LibYAML scans and parses about ten times faster
+    _Events: type = yaml.cyaml.CParser
+else:  # pragma: no cover - PyYAML built without LibYAML
+    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _Loader(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor,
+              yaml.resolver.Resolver):
+    """A safe loader: events from LibYAML when present, composed here with nesting bounded.
 
     PyYAML's composer recurses once per nesting level, so a document such as ``[[[[...]]]]``
     would otherwise exhaust the interpreter's stack before any of our checks run. No topology
@@ -80,7 +91,10 @@ class _Loader(yaml.SafeLoader):
     }
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        _Events.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -104,8 +118,24 @@ def _compose_all(text: str) -> list[yaml.Node]:
         loader.dispose()
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 1-based line and column ('' past the end)."""
+    lines = text.split("\n")
+    if 1 <= line <= len(lines) and 1 <= column <= len(lines[line - 1]):
+        return lines[line - 1][column - 1]
+    return ""
+
+
 def _line_col(text: str, position: int) -> tuple[int, int]:
-    """1-based line and column of character ``position`` in ``text``."""
+    """1-based line and column of a reader error's ``position``.
+
+    LibYAML counts bytes of the UTF-8 text, PyYAML counts characters.
+    """
+    if yaml.__with_libyaml__:
+        raw = text.encode("utf-8")
+        start = raw.rfind(b"\n", 0, position) + 1
+        column = len(raw[start:position].decode("utf-8", errors="replace"))
+        return raw.count(b"\n", 0, position) + 1, column + 1
     before = text[:position]
     return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
 
@@ -248,7 +278,9 @@ def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, li
             mark = exc.context_mark  # point at the unclosed quote or bracket, not the end
             context = f" ({exc.context}, which starts here)"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        if what == "mapping values are not allowed here":
+        if "tab character" in what or _char_at(text, line, col) == "\t":
+            what, context = "found a tab character; indent YAML with spaces", ""
+        if what.startswith("mapping values are not allowed"):
             what += ("; is a ':' missing on the line above, the indentation off, or a value "
                      "with ': ' in it unquoted?")
         if exc.context and exc.context.endswith("; first occurrence") and exc.context_mark:
