@@ -1,0 +1,135 @@
+"""``archsim sweep TOPOLOGY --rate-scale A:B:STEP``: the load-latency curve, knee, saturation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from archsim.cli.common import fail, print_issues, resolve_topology, stdout
+from archsim.cli.run import parse_seconds
+
+if TYPE_CHECKING:
+    from archsim.analysis.sweep import SweepResult
+
+
+def command(
+    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
+                                            show_default=False, metavar="TOPOLOGY")],
+    rate_scale: Annotated[str | None, typer.Option(
+        "--rate-scale", help="Rate scales to sweep: START:STOP[:STEP] (inclusive) or a comma "
+        "list, e.g. 0.2:2.0:0.2.", show_default=False)] = None,
+    param: Annotated[str | None, typer.Option(
+        "--param", help="Sweep one value instead: KEY=START:STOP[:STEP] or KEY=A,B,C, e.g. "
+        "components.web.replicas=1:8.", show_default=False)] = None,
+    duration: Annotated[str | None, typer.Option(help="Measured simulated time per point.",
+                                                 show_default="from the file")] = None,
+    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
+                                               show_default="from the file")] = None,
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.",
+                                                     show_default="from the file")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
+                                             show_default="from the file")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
+                                             show_default="all cores")] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a value at every point: KEY=VALUE (repeatable).",
+        show_default=False)] = None,
+    stop_at_saturation: Annotated[bool, typer.Option(
+        "--stop-at-saturation", help="Stop after the first saturated point.")] = False,
+    plot: Annotated[str | None, typer.Option(
+        "--plot", help="Also draw the curves to this .png, .svg or .pdf (needs matplotlib).",
+        show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per point.")] = False,
+    max_in_flight: Annotated[int, typer.Option(
+        min=1, help="A point past this many requests in flight counts as saturated.")
+    ] = 200_000,
+) -> None:
+    """Simulate at every value of one parameter: throughput, p50 and p99, knee, saturation.
+
+    The knee is where p99 bends from flat to steep (Kneedle); the saturation point is the
+    first point whose run is unstable, completes under 95% of its arrivals, or where queueing
+    theory puts a service at utilization 1. Every point uses the same seeds.
+
+    \b
+    Examples:
+      archsim sweep monolith --rate-scale 0.2:2.0:0.2
+      archsim sweep shop.yaml --param components.app.replicas=1:8 --plot replicas.svg
+      archsim sweep shop.yaml --rate-scale 0.5,1,1.5,2 --csv > curve.csv
+    """
+    if as_json and as_csv:
+        raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
+    parameter, values = _parameter(rate_scale, param)
+    duration_s = parse_seconds(duration, "--duration")
+    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    from archsim.analysis.sweep import sweep
+    from archsim.cli.progress import LazyProgress
+    from archsim.errors import ArchsimError, SpecError, UsageError
+    from archsim.report.plot import check_plot_path, plot_sweep, require_matplotlib
+
+    try:
+        if plot:
+            check_plot_path(plot)
+            require_matplotlib()
+        with LazyProgress(f"sweeping {parameter} over {len(values)} points") as progress:
+            result = sweep(resolve_topology(topology), values, parameter=parameter,
+                           overrides=overrides or (),
+                           duration_s=None if duration_s == "file" else duration_s,  # type: ignore[arg-type]
+                           warmup_s=warmup_s, replications=replications, seed=seed,
+                           jobs=jobs, max_in_flight=max_in_flight,
+                           stop_at_saturation=stop_at_saturation, progress=progress)
+        if plot:
+            plot_sweep(result, plot)
+    except SpecError as exc:
+        print_issues(exc.issues)
+        raise typer.Exit(1) from None
+    except UsageError as exc:
+        fail(str(exc), 2)
+    except ArchsimError as exc:
+        fail(str(exc), 1)
+    _emit(result, as_json, as_csv)
+    if plot:
+        from archsim.cli.common import stderr
+
+        stderr.print(f"plot written to {plot}", markup=False)
+
+
+def _parameter(rate_scale: str | None, param: str | None) -> tuple[str, list[float | str]]:
+    """The swept parameter and its values from --rate-scale or --param (usage errors)."""
+    from archsim.analysis.sweep import RATE_SCALE, parse_values
+
+    if (rate_scale is None) == (param is None):
+        raise typer.BadParameter("give exactly one of --rate-scale and --param",
+                                 param_hint="--rate-scale/--param")
+    flag, text, key = "--rate-scale", rate_scale, RATE_SCALE
+    if param is not None:
+        flag = "--param"
+        key, sep, text = param.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=START:STOP[:STEP] or KEY=A,B,C, got "
+                                     f"{param!r}", param_hint=flag)
+    try:
+        values = parse_values(text or "")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
+    return key, values
+
+
+def _emit(result: SweepResult, as_json: bool, as_csv: bool) -> None:
+    import json
+
+    from archsim.report.sweep_render import render_sweep, sweep_csv
+
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    elif as_csv:
+        typer.echo(sweep_csv(result), nl=False)
+    elif stdout.is_terminal:
+        render_sweep(result, stdout)
+    else:
+        from rich.console import Console
+
+        render_sweep(result, Console(width=200, color_system=None, highlight=False),
+                     plain=True)
