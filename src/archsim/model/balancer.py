@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from archsim.model.balancing import make_picker
 from archsim.model.errors import RequestError
 from archsim.model.service import ComponentStats, ServiceRuntime
+from archsim.model.task import simpy_steps
 
 if TYPE_CHECKING:
     from archsim.model.context import Context, Sampler
@@ -42,26 +43,30 @@ class BalancerRuntime:
         self.pick = make_picker(self.spec.policy, target.replicas, rng)
 
     def handle(self, endpoint: str) -> Steps:
-        """Delay, pick a replica, forward (hop out and back)."""
+        """:meth:`steps` for a plain SimPy process (yields SimPy events only)."""
+        return simpy_steps(self.env, self.steps(endpoint))
+
+    def steps(self, endpoint: str) -> Steps:
+        """Delay, pick a replica, forward (hop out and back); Task protocol."""
         env = self.env
         start = env._now
         target = self.target
         assert target is not None
         try:
             if self.latency is not None:
-                yield env.timeout(self.latency())
+                yield self.latency()
             station = self.pick()
             compiled = target.endpoints[endpoint]
             if self.hop is None:
                 yield from target.serve(station, compiled)
             else:
-                yield env.timeout(self.hop())
+                yield self.hop()
                 try:
                     yield from target.serve(station, compiled)
                 except RequestError:
-                    yield env.timeout(self.hop())
+                    yield self.hop()
                     raise
-                yield env.timeout(self.hop())
+                yield self.hop()
         finally:
             self.departed += 1
             self.residence_sum += env._now - start

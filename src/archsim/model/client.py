@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from archsim.model.errors import RequestError, Saturated, TimedOut
 from archsim.model.ops import catching
+from archsim.model.task import NORMAL, URGENT, Task, start
 
 if TYPE_CHECKING:
+    import simpy
+
     from archsim.model.context import Context, Sampler
     from archsim.model.ops import Callee, Steps
     from archsim.spec.schema import Workload
@@ -46,6 +50,7 @@ class Client:
         self.ctx = ctx
         self.env = ctx.env
         self.entry = entry
+        self.entry_steps = getattr(entry, "steps", entry.handle)
         self.endpoint = spec.endpoint
         self.hop = hop
         self.rate_per_s = (spec.rate or 0.0) * rate_scale if spec.is_open else None
@@ -71,7 +76,7 @@ class Client:
             spec = Dist.model_construct(dist=dist, mean=1.0 / self.rate_per_s,
                                         cv=1.0 if dist == "exponential" else 0.0)
             gap = make_sampler(spec, self.ctx.rng(f"arrivals:{name}"))
-            env.process(self._open(gap))
+            Arrivals(env, gap, self.one)
             return
         think_mean = self.spec.think or 0.0
         think = None
@@ -79,25 +84,15 @@ class Client:
             spec = Dist.model_construct(dist="exponential", mean=think_mean, cv=1.0)
             think = make_sampler(spec, self.ctx.rng(f"think:{name}"))
         for _ in range(self.spec.users or 0):
-            env.process(self._user(think))
-
-    def _open(self, gap: Sampler) -> Generator[Any, Any, None]:
-        env = self.env
-        timeout = env.timeout
-        process = env.process
-        one = self.one
-        while True:
-            yield timeout(gap())
-            process(one())
+            Task(env, self._user(think), at_once=False)
 
     def _user(self, think: Sampler | None) -> Generator[Any, Any, None]:
-        env = self.env
         if think is not None:  # users start thinking, so they do not all fire at t = 0
-            yield env.timeout(think())
+            yield think()
         while True:
             yield from self.one()
             if think is not None:
-                yield env.timeout(think())
+                yield think()
 
     def one(self) -> Generator[Any, Any, None]:
         """One request from arrival to reply (or failure)."""
@@ -109,40 +104,43 @@ class Client:
         self.arrived_total += 1
         if self.measuring:
             self.arrived += 1
-        start = env._now
+        began = env._now
         try:
             if self.timeout_s is None:
                 yield from self.path()
             else:
-                process = env.process(catching(self.path()))
-                yield process | env.timeout(self.timeout_s)
-                if not process.triggered:
+                timer = env.timeout(self.timeout_s)  # before the request starts, as with a
+                done = start(env, catching(self.path()))  # process it would be
+                yield done | timer
+                if not done.triggered:
                     raise TimedOut("client")
-                if process.value is not None:
-                    raise process.value
+                if done.value is not None:
+                    raise done.value
         except RequestError as error:
             self._failed(error)
         else:
             if self.measuring:
                 self.completed += 1
-                self.latencies.append(env._now - start)
+                self.latencies.append(env._now - began)
         ctx.in_flight -= 1
         self.finished_total += 1
 
-    def path(self) -> Steps:
+    def path(self) -> Iterable[Any]:
         """Client hop out, the entry component, hop back."""
+        if self.hop is None:
+            return self.entry_steps(self.endpoint)
+        return self.hopped()
+
+    def hopped(self) -> Steps:
         hop = self.hop
-        if hop is None:
-            yield from self.entry.handle(self.endpoint)
-            return
-        env = self.env
-        yield env.timeout(hop())
+        assert hop is not None
+        yield hop()
         try:
-            yield from self.entry.handle(self.endpoint)
+            yield from self.entry_steps(self.endpoint)
         except RequestError:
-            yield env.timeout(hop())
+            yield hop()
             raise
-        yield env.timeout(hop())
+        yield hop()
 
     def _failed(self, error: RequestError) -> None:
         if not self.measuring:
@@ -170,3 +168,44 @@ class Client:
             arrived_total=self.arrived_total, finished_total=self.finished_total,
             in_flight_end=self.arrived_total - self.finished_total,
         )
+
+
+class Arrivals:
+    """An open workload's arrival stream, driven straight from SimPy's event queue.
+
+    It is its own event (see :class:`~archsim.model.task.Task`; SimPy's ``step`` calls
+    ``Arrivals.arrive(self)`` from its ``callbacks``): each wake-up schedules the next
+    arrival, then starts one request task, the order of the loop ``yield timeout(gap());
+    env.process(one())``. The first arrival is scheduled where that loop's process would have
+    started.
+    """
+
+    __slots__ = ("_eid", "_env", "_queue", "callbacks", "gap", "one")
+
+    _ok = True
+    _value = None
+
+    def __init__(self, env: simpy.Environment, gap: Sampler,
+                 one: Callable[[], Steps]) -> None:
+        self._env = env
+        self._queue = env._queue  # type: ignore[attr-defined]
+        self._eid = env._eid  # type: ignore[attr-defined]
+        self.gap = gap
+        self.one = one
+        self.callbacks: Any = _BEGIN
+        heappush(self._queue, (env._now, URGENT, next(self._eid), self))
+
+    def begin(self) -> None:
+        """Schedule the first arrival."""
+        self.callbacks = _ARRIVE
+        heappush(self._queue, (self._env._now + self.gap(), NORMAL, next(self._eid), self))
+
+    def arrive(self) -> None:
+        """Schedule the next arrival, then start this one's request."""
+        self.callbacks = _ARRIVE
+        heappush(self._queue, (self._env._now + self.gap(), NORMAL, next(self._eid), self))
+        Task(self._env, self.one())
+
+
+_BEGIN = (Arrivals.begin,)
+_ARRIVE = (Arrivals.arrive,)

@@ -1,16 +1,20 @@
-"""Compiled endpoint steps: each ``run`` is a generator the serving process delegates to.
+"""Compiled endpoint steps: each ``run`` returns the steps the serving task delegates to.
 
-Failures travel as :class:`~archsim.model.errors.RequestError` exceptions through the
-``yield from`` chain, so a blocking caller releases its worker in a ``finally`` and the client
-counts the error once.
+Steps follow the :class:`~archsim.model.task.Task` protocol: they yield delays in seconds,
+waiting rooms and SimPy events. ``run`` is a plain method returning an iterable, so a step that
+is one delay, or one call straight to its callee, costs no generator of its own. Failures
+travel as :class:`~archsim.model.errors.RequestError` exceptions through the ``yield from``
+chain, so a blocking caller releases its worker in a ``finally`` and the client counts the
+error once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archsim.model.errors import RequestError, TimedOut
+from archsim.model.task import start
 
 if TYPE_CHECKING:
     import simpy
@@ -20,11 +24,20 @@ if TYPE_CHECKING:
 
 Steps = Generator[Any, Any, None]
 
+NOTHING: tuple[()] = ()
+"""The steps of a call not taken (no event, no generator)."""
+
 
 class Callee(Protocol):
-    """A component that can serve an endpoint (service or load balancer)."""
+    """A component that can serve an endpoint (service or load balancer).
+
+    ``steps`` follows the :class:`~archsim.model.task.Task` protocol; ``handle`` gives the same
+    steps as SimPy events, for code running in plain SimPy processes.
+    """
 
     name: str
+
+    def steps(self, endpoint: str) -> Steps: ...
 
     def handle(self, endpoint: str) -> Steps: ...
 
@@ -32,13 +45,12 @@ class Callee(Protocol):
 class Op:
     """Base of the compiled steps."""
 
-    def run(self, station: Station) -> Steps:  # pragma: no cover - interface
+    def run(self, station: Station) -> Iterable[Any]:  # pragma: no cover - interface
         raise NotImplementedError
-        yield
 
 
-def catching(steps: Steps) -> Generator[Any, Any, RequestError | None]:
-    """Run ``steps`` and return its RequestError instead of raising it (for sub-processes)."""
+def catching(steps: Iterable[Any]) -> Generator[Any, Any, RequestError | None]:
+    """Run ``steps`` and return its RequestError instead of raising it (for sub-tasks)."""
     try:
         yield from steps
     except RequestError as error:
@@ -56,15 +68,17 @@ class WorkOp(Op):
         self.sample = sample
         self.blocking = blocking
 
-    def run(self, station: Station) -> Steps:
+    def run(self, station: Station) -> Iterable[Any]:
         if self.blocking:
-            yield self.env.timeout(self.sample())
-            return
-        wait = station.acquire()
+            return (self.sample(),)
+        return self.nonblocking(station)
+
+    def nonblocking(self, station: Station) -> Steps:
+        wait = station.request()
         if wait is not None:
             yield wait
         try:
-            yield self.env.timeout(self.sample())
+            yield self.sample()
         finally:
             station.release()
 
@@ -80,6 +94,7 @@ class CallOp(Op):
     __slots__ = (
         "backoff_s",
         "callee",
+        "callee_steps",
         "caller",
         "ctx",
         "endpoint",
@@ -102,6 +117,8 @@ class CallOp(Op):
         self.env = ctx.env
         self.caller = caller
         self.callee = callee
+        # a callee without Task-protocol steps still works: a Task runs SimPy events too
+        self.callee_steps = getattr(callee, "steps", callee.handle)
         self.endpoint = endpoint
         self.p = p
         self.latency = latency
@@ -114,34 +131,36 @@ class CallOp(Op):
         self.multiplier = multiplier
         self.jitter = jitter
 
-    def run(self, station: Station) -> Steps:
+    def run(self, station: Station) -> Iterable[Any]:
         if self.p < 1.0 and self.route() >= self.p:
-            return
+            return NOTHING
         if self.timeout_s is None and not self.max_retries:
-            yield from self.attempt()
-            return
-        yield from self.guarded()
+            return self.attempt()
+        return self.guarded()
 
-    def attempt(self) -> Steps:
+    def attempt(self) -> Iterable[Any]:
+        """One try: the callee's steps, inside a hop each way when there is latency."""
+        if self.latency is None:
+            return self.callee_steps(self.endpoint)
+        return self.hopped()
+
+    def hopped(self) -> Steps:
         latency = self.latency
-        if latency is None:
-            yield from self.callee.handle(self.endpoint)
-            return
-        env = self.env
-        yield env.timeout(latency())
+        assert latency is not None
+        yield latency()
         try:
-            yield from self.callee.handle(self.endpoint)
+            yield from self.callee_steps(self.endpoint)
         except RequestError:
-            yield env.timeout(latency())  # the error response travels back too
+            yield latency()  # the error response travels back too
             raise
-        yield env.timeout(latency())
+        yield latency()
 
     def guarded(self) -> Steps:
         env = self.env
         error: RequestError | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
-                yield env.timeout(self.backoff(attempt))
+                yield self.backoff(attempt)
             if self.timeout_s is None:
                 try:
                     yield from self.attempt()
@@ -149,12 +168,13 @@ class CallOp(Op):
                 except RequestError as failure:
                     error = failure
                     continue
-            process = env.process(catching(self.attempt()))
-            yield process | env.timeout(self.timeout_s)
-            if not process.triggered:
+            timer = env.timeout(self.timeout_s)  # scheduled before the attempt starts, as
+            done = start(env, catching(self.attempt()))  # with a process it would be
+            yield done | timer
+            if not done.triggered:
                 error = TimedOut(self.caller)
-            elif process.value is not None:
-                error = process.value
+            elif done.value is not None:
+                error = done.value
             else:
                 return
         assert error is not None
@@ -177,11 +197,11 @@ class ParallelOp(Op):
 
     def run(self, station: Station) -> Steps:
         env = self.env
-        processes = [env.process(catching(branch.run(station))) for branch in self.branches]
-        yield env.all_of(processes)
-        for process in processes:
-            if process.value is not None:
-                raise process.value
+        branches = [start(env, catching(branch.run(station))) for branch in self.branches]
+        yield env.all_of(branches)
+        for done in branches:
+            if done.value is not None:
+                raise done.value
 
 
 def _uniform_stream(rng: Any, size: int = 4096) -> Sampler:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from archsim.model.balancing import make_picker
 from archsim.model.station import Station
+from archsim.model.task import simpy_steps
 
 if TYPE_CHECKING:
     from archsim.model.context import Context, Sampler
@@ -66,34 +67,38 @@ class ServiceRuntime:
         self.departed = 0
         self.residence_sum = 0.0
 
-    def handle(self, endpoint: str) -> Steps:
-        """Serve ``endpoint`` on a replica chosen by the client-side policy."""
+    def steps(self, endpoint: str) -> Steps:
+        """Serve ``endpoint`` on a replica chosen by the client-side policy (Task protocol)."""
         return self.serve(self.pick(), self.endpoints[endpoint])
 
+    def handle(self, endpoint: str) -> Steps:
+        """:meth:`steps` for a plain SimPy process (yields SimPy events only)."""
+        return simpy_steps(self.env, self.steps(endpoint))
+
     def serve(self, station: Station, endpoint: CompiledEndpoint) -> Steps:
-        """Serve one request at ``station``; raises RequestError on failure."""
+        """Serve one request at ``station`` (Task protocol); raises RequestError on failure."""
         env = self.env
         start = env._now
         station.enter()
         try:
             if self.blocking:
-                wait = station.acquire()
+                wait = station.request()
                 if wait is not None:
                     yield wait
                 try:
                     if endpoint.work is not None:
-                        yield env.timeout(endpoint.work())
+                        yield endpoint.work()
                     for op in endpoint.ops:
                         yield from op.run(station)
                 finally:
                     station.release()
             else:
                 if endpoint.work is not None:
-                    wait = station.acquire()
+                    wait = station.request()
                     if wait is not None:
                         yield wait
                     try:
-                        yield env.timeout(endpoint.work())
+                        yield endpoint.work()
                     finally:
                         station.release()
                 for op in endpoint.ops:

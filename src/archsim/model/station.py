@@ -17,6 +17,8 @@ from archsim.model.errors import Rejected
 if TYPE_CHECKING:
     import simpy
 
+    from archsim.model.task import Task
+
 
 class Station:
     """``workers`` servers and a FIFO waiting room of ``queue`` places (None = unbounded).
@@ -48,7 +50,7 @@ class Station:
         self.name = name
         self.workers = workers
         self.queue_limit = queue if queue is not None else -1
-        self.waiting: deque[simpy.Event] = deque()
+        self.waiting: deque[simpy.Event | Task] = deque()
         self.busy = 0
         self.present = 0
         self._last = 0.0
@@ -107,6 +109,27 @@ class Station:
         if len(waiting) > self.queue_max:
             self.queue_max = len(waiting)
         return event
+
+    def request(self) -> deque[Task] | None:
+        """Take a worker for a :class:`~archsim.model.task.Task`: None when one was free (taken
+        at once), else the waiting room, which the task joins by yielding it.
+
+        Raises
+        ------
+        Rejected
+            When every worker is busy and the waiting room is full.
+        """
+        self.advance()
+        if self.busy < self.workers:
+            self.busy += 1
+            return None
+        waiting = self.waiting
+        if len(waiting) == self.queue_limit:
+            self.rejected += 1
+            raise Rejected(self.name)
+        if len(waiting) >= self.queue_max:
+            self.queue_max = len(waiting) + 1
+        return waiting
 
     def release(self) -> None:
         """Free a worker, handing it straight to the first waiting request if any."""
