@@ -27,15 +27,20 @@ if TYPE_CHECKING:
 
 
 class Message:
-    """One published message: when its publish step started, and its deliveries so far."""
+    """One published message: when its publish step started, and its deliveries so far.
 
-    __slots__ = ("created", "deliveries", "done", "partition")
+    ``done``: settled (handled, dead-lettered or given up). ``queued``: waiting, visible, in a
+    queue's line (a queue message can be visible while an earlier delivery still runs).
+    """
+
+    __slots__ = ("created", "deliveries", "done", "partition", "queued")
 
     def __init__(self, created: float, partition: int) -> None:
         self.created = created
         self.partition = partition
         self.deliveries = 0
         self.done = False
+        self.queued = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +75,17 @@ class SubscriberStats:
 
 
 class Line:
-    """FIFO lines of waiting messages with time-integrated lengths (one per partition)."""
+    """FIFO lines of waiting messages with time-integrated lengths (one per partition).
+
+    ``counts[i]`` is the number of messages waiting in line ``i`` and ``length`` their total.
+    A queue message settled while a visible copy of it waits is :meth:`drop`-ped from the
+    counts at once; its entry stays in the deque until :meth:`pop` passes over it.
+    """
 
     def __init__(self, env: simpy.Environment, count: int) -> None:
         self.env = env
         self.lines: list[deque[Message]] = [deque() for _ in range(count)]
+        self.counts = [0] * count
         self.length = 0
         self.last = 0.0
         self.area = 0.0
@@ -85,27 +96,38 @@ class Line:
         now = self.env._now
         dt = now - self.last
         if dt:
-            self.area += self.length * dt
-            areas = self.areas
-            for index, line in enumerate(self.lines):
-                if line:
-                    areas[index] += len(line) * dt
+            if self.length:
+                self.area += self.length * dt
+                areas = self.areas
+                for index, count in enumerate(self.counts):
+                    if count:
+                        areas[index] += count * dt
             self.last = now
 
-    def push(self, index: int, message: Message, front: bool = False) -> None:
+    def push(self, index: int, message: Message) -> None:
         self.advance()
-        if front:
-            self.lines[index].appendleft(message)
-        else:
-            self.lines[index].append(message)
+        self.lines[index].append(message)
+        self.counts[index] += 1
         self.length += 1
         if self.length > self.maximum:
             self.maximum = self.length
 
     def pop(self, index: int) -> Message:
+        """The first waiting message of line ``index`` (there must be one)."""
         self.advance()
+        line = self.lines[index]
+        message = line.popleft()
+        while message.done:  # an entry already dropped from the counts
+            message = line.popleft()
+        self.counts[index] -= 1
         self.length -= 1
-        return self.lines[index].popleft()
+        return message
+
+    def drop(self, index: int) -> None:
+        """Stop counting one waiting entry of line ``index`` whose message was just settled."""
+        self.advance()
+        self.counts[index] -= 1
+        self.length -= 1
 
     def reset(self) -> None:
         self.advance()

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from archsim.errors import ModelError
 from archsim.model.broker import Broker, Line, Message, Subscriber, SubscriberStats
 from archsim.model.errors import Rejected
 
@@ -31,9 +32,14 @@ class QueueRuntime(Broker):
         self.handling: dict[tuple[int, int], Message] = {}
 
     def link(self, handlers: dict[str, Callee], hop: Callable[[str], Sampler | None]) -> None:
+        keys: set[str] = set()
         for index, sub in enumerate(self.spec.subscribers):  # type: ignore[union-attr]
             component, endpoint = sub.to.split("/")
             key = f"{self.name}/{sub.group or component}"
+            if key in keys:  # the report is keyed by subscriber: one would hide the other
+                raise ModelError(f"queue {self.name!r}: two subscribers are both reported as "
+                                 f"{key!r}; give subscribers[{index}] its own 'group'")
+            keys.add(key)
             subscriber = Subscriber(key, self.ctx, handlers[component], endpoint, sub.consumers,
                                     hop(key), self)
             self.subscribers.append(subscriber)
@@ -49,6 +55,10 @@ class QueueRuntime(Broker):
         self.push(Message(message.created, 0))
 
     def push(self, message: Message) -> None:
+        """Make ``message`` visible at the back of the line (once: it may be visible already)."""
+        if message.queued:
+            return
+        message.queued = True
         self.line.push(0, message)
         if self.idle:
             self.idle.popleft().succeed()
@@ -64,9 +74,9 @@ class QueueRuntime(Broker):
                 yield event
                 continue
             message = line.pop(0)
-            if message.done:
-                continue  # a redelivered copy whose original was acknowledged meanwhile
-            subscriber.received_total += 1
+            message.queued = False
+            if not message.deliveries:
+                subscriber.received_total += 1
             self.handling[slot] = message
             if self.visibility_s is not None:
                 self.watch(message)
@@ -74,6 +84,9 @@ class QueueRuntime(Broker):
             del self.handling[slot]
             if not subscriber.settle(message, ok):
                 self.push(message)  # redelivery: back of the line
+            elif message.queued:  # settled while visible again: that copy is no message now
+                message.queued = False
+                line.drop(0)
 
     def watch(self, message: Message) -> None:
         """Make the message visible again if this delivery outlasts the visibility timeout."""
@@ -93,15 +106,20 @@ class QueueRuntime(Broker):
         for subscriber in self.subscribers:
             subscriber.samples.append(self.line.length)
 
+    def in_handling(self, index: int | None = None) -> int:
+        """Messages in handling (by subscriber ``index``, or any), unsettled and not visible."""
+        return len({id(m) for slot, m in self.handling.items()
+                    if not m.done and not m.queued and (index is None or slot[0] == index)})
+
     def open_messages(self) -> int:
-        seen = {id(m): m for m in self.line.lines[0] if not m.done}
-        seen.update({id(m): m for m in self.handling.values() if not m.done})
-        return len(seen)
+        """Messages accepted and not yet settled (waiting or in handling), found by looking."""
+        waiting = {id(m) for m in self.line.lines[0] if not m.done}
+        return len(waiting) + self.in_handling()
 
     def subscriber_stats(self) -> list[SubscriberStats]:
         self.line.advance()
         out = []
-        for sub in self.subscribers:
+        for index, sub in enumerate(self.subscribers):
             sub.advance()
             out.append(SubscriberStats(
                 key=sub.key, consumers=sub.consumers, active_consumers=sub.consumers,
@@ -112,17 +130,21 @@ class QueueRuntime(Broker):
                 redeliveries=sub.redeliveries, duplicates=sub.duplicates,
                 dead_lettered=sub.dead_lettered, handler_failed=sub.handler_failed,
                 received_total=sub.received_total, settled_total=sub.settled_total,
-                in_flight_end=sum(1 for m in self.handling.values() if not m.done),
-                backlog_samples=tuple(sub.samples)))
+                in_flight_end=self.in_handling(index), backlog_samples=tuple(sub.samples)))
         return out
 
     def conservation_problems(self) -> list[str]:
         """Accepted = settled (over subscribers) + open (waiting or in handling)."""
-        settled = sum(s.settled_total for s in self.subscribers)
-        open_count = self.open_messages()
         if not self.subscribers:
             return []
+        problems = []
+        waiting = sum(1 for m in self.line.lines[0] if not m.done)
+        if waiting != self.line.length:
+            problems.append(f"{self.name}: {waiting} messages waiting, counted "
+                            f"{self.line.length}")
+        settled = sum(s.settled_total for s in self.subscribers)
+        open_count = self.open_messages()
         if self.accepted_total != settled + open_count:
-            return [f"{self.name}: {self.accepted_total} accepted, {settled} settled, "
-                    f"{open_count} open"]
-        return []
+            problems.append(f"{self.name}: {self.accepted_total} accepted, {settled} settled, "
+                            f"{open_count} open")
+        return problems

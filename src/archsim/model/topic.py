@@ -46,14 +46,14 @@ class Group(Subscriber):
 
     def consume(self, consumer: int, owned: list[int]) -> Generator[Any, Any, None]:
         env = self.env
-        lines = self.line.lines
+        counts = self.line.counts
         turn = 0
         count = len(owned)
         while True:
             partition = -1
             for step in range(count):
                 candidate = owned[(turn + step) % count]
-                if lines[candidate]:
+                if counts[candidate]:
                     partition = candidate
                     turn = (turn + step + 1) % count
                     break

@@ -134,6 +134,8 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
             entry["ci95_utilization"] = _ci(utilizations)
         throughputs = [c.completed / duration for c in per_rep]
         entry["throughput_rps"] = _r(float(np.mean(throughputs)))
+        if first.kind in ("topic", "queue"):  # throughput: accepted publishes
+            entry["rejected"] = sum(c.rejected for c in per_rep)
         if first.workers is not None:
             number = [c.present_area / duration for c in per_rep]
             little = [c.residence_sum / duration for c in per_rep]
