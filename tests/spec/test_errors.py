@@ -151,6 +151,27 @@ def test_bare_number_duration_inside_a_distribution() -> None:
     assert issue.message.endswith("did you mean '0.002s' (or '2ms')?")
 
 
+def test_integer_too_large_for_a_float() -> None:
+    issue = only(broken("rate: 100", "rate: 1" + "0" * 400))
+    assert where(issue) == (9, 11, "workload[0].rate")
+    assert issue.message == ("a rate must be finite and >= 0, got "
+                             "1000000000000000000000000000000000000...")
+
+
+@pytest.mark.parametrize(("work", "column", "path", "message"), [
+    ("{dist: erlang, mean: 2ms, k: 10000000}", 51, "work.k",
+     "expected a value <= 1000000, got 10000000"),
+    ("{dist: erlang, mean: 2ms, cv: 1e-200}", 22, "work",
+     "erlang needs cv >= 0.001 (at most 1000000 phases), got cv=1e-200; use constant"),
+    ("{dist: erlang, mean: 2ms, cv: 0.3}", 22, "work",
+     "erlang needs cv = 1/sqrt(k) for a whole k, got cv=0.3 (k=11.11); use gamma for any cv"),
+])
+def test_erlang_phases_out_of_range(work: str, column: int, path: str, message: str) -> None:
+    issue = only(broken("{work: 2ms}", "{work: " + work + "}"))
+    assert where(issue) == (28, column, "components.db.endpoints.select." + path)
+    assert issue.message == message
+
+
 def test_unknown_component_type() -> None:
     issue = only(broken("type: database", "type: databse"))
     assert where(issue) == (26, 11, "components.db.type")

@@ -18,7 +18,7 @@ from archsim.spec.units import (
 )
 
 seconds = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
-numbers = st.one_of(st.integers(min_value=-10**6, max_value=10**6),
+numbers = st.one_of(st.integers(), st.sampled_from([10**400, -10**400]),
                     st.floats(allow_nan=True, allow_infinity=True))
 anything = st.one_of(
     st.none(), st.booleans(), numbers, st.text(max_size=20),
@@ -89,6 +89,8 @@ def test_bare_number_suggestion_text(value: object, suggestion: str) -> None:
     (-4, "a duration must be finite and >= 0 with a unit, got -4"),
     ("1e999s", "a duration must be finite and >= 0, got '1e999s'"),
     (float("nan"), "a duration must be finite and >= 0 with a unit, got nan"),
+    (10**400, "a duration must be finite and >= 0 with a unit, got "
+              "1000000000000000000000000000000000000..."),
     ("fast", "expected a duration such as '4ms' or '1.5s', got 'fast'"),
     ("", "expected a duration such as '4ms' or '1.5s', got ''"),
     (True, "expected a duration such as '4ms' or '1.5s', got True"),
@@ -132,6 +134,7 @@ def test_rate_with_any_unit_is_number_times_factor(number: float, unit: str) -> 
     (float("inf"), "a rate must be finite and >= 0, got inf"),
     ("100/fortnight", "unknown rate unit '/fortnight' in '100/fortnight'; "
                       "expected /s, /min, /h or /ms"),
+    (10**400, "a rate must be finite and >= 0, got 1000000000000000000000000000000000000..."),
     ("fast", "expected a rate such as 400, '400/s' or '24000/min', got 'fast'"),
     (True, "expected a rate such as 400, '400/s' or '24000/min', got True"),
     (None, "expected a rate such as 400, '400/s' or '24000/min', got None"),
@@ -175,6 +178,8 @@ def test_probability_number_and_percentage_agree(prob: float) -> None:
     (-0.1, "a probability must be in [0, 1] (or 0%..100%), got -0.1"),
     ("150%", "a probability must be in [0, 1] (or 0%..100%), got '150%'"),
     (float("nan"), "a probability must be in [0, 1] (or 0%..100%), got nan"),
+    (-10**400, "a probability must be in [0, 1] (or 0%..100%), got "
+               "-100000000000000000000000000000000000..."),
     ("often", "expected a probability such as 0.1 or '10%', got 'often'"),
     (None, "expected a probability such as 0.1 or '10%', got None"),
     (True, "expected a probability such as 0.1 or '10%', got True"),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from archsim import __version__
-from archsim.cli import capacity, graph, models, new, run, schema, sweep, validate
+from archsim.cli import capacity, check, compare, graph, models, new, run, schema, sweep, validate
 
 app = typer.Typer(
     name="archsim",
@@ -34,6 +34,8 @@ def _root(
 
 
 app.command("run")(run.command)
+app.command("compare")(compare.command)
+app.command("check")(check.command)
 app.command("sweep")(sweep.command)
 app.command("capacity")(capacity.command)
 app.command("validate")(validate.command)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archsim import __version__
+from archsim.analysis.slo import evaluate_slos
 from archsim.analysis.stats import mean_ci95, percentiles_ms
 from archsim.analysis.visits import capacity_workers, offered_load
 
@@ -82,7 +83,8 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
     if busiest is not None and (busiest[1]["consumer_utilization"] or 0) > top:
         bottleneck = busiest[0]  # the consumers of a subscriber are the busiest servers
     return Report(topology.name, simulation, requests, components, bottleneck, warnings,
-                  subscribers=subscribers, latency_samples_s=samples)
+                  subscribers=subscribers, slos=evaluate_slos(topology, requests),
+                  latency_samples_s=samples)
 
 
 def _requests(results: list[ReplicationResult],
@@ -201,6 +203,4 @@ def _warnings(topology: Topology, results: list[ReplicationResult],
                             "acknowledged and never consumed")
     if topology.faults:
         warnings.append("faults are not simulated yet; the run ignores the 'faults' section")
-    if topology.slos:
-        warnings.append("slos are checked by 'archsim check' (not yet available); not checked")
     return warnings

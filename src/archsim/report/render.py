@@ -67,6 +67,8 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
     if data["subscribers"]:
         _subscribers(data["subscribers"], console, style)
+    if data["slos"]:
+        render_slos(data["slos"], console, plain)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
 
@@ -89,4 +91,21 @@ def _subscribers(section: dict[str, Any], console: Console, style: box.Box) -> N
                       _fmt(entry["backlog_max"]), _fmt(entry["backlog_final"], 1),
                       _fmt(entry["backlog_growth_per_s"], 2), hot,
                       f"{entry['consumer_utilization']:.1%} of {entry['active_consumers']}")
+    console.print(table)
+
+
+def render_slos(rows: list[dict[str, Any]], console: Console, plain: bool = False) -> None:
+    """The ``slos`` table: one row per objective and request class, met or MISSED."""
+    from rich.text import Text
+
+    from archsim.analysis.slo import describe
+
+    table = Table(title="SLOs", box=box.SIMPLE if plain else box.ROUNDED, title_justify="left")
+    for column in ("request", "objective", "target", "value", "result"):
+        table.add_column(column, justify="right" if column in ("target", "value") else "left",
+                         no_wrap=True)
+    for row in rows:
+        objective, target, value = describe(row)
+        result = Text("met", style="green") if row["met"] else Text("MISSED", style="bold red")
+        table.add_row(Text(row["request"]), objective, target, value, result)
     console.print(table)

@@ -17,6 +17,7 @@ from archsim.spec.units import parse_duration
 
 DIST_NAMES = ("exponential", "constant", "uniform", "lognormal", "gamma", "erlang")
 UNIFORM_MAX_CV = 1 / math.sqrt(3)
+MAX_ERLANG_K = 1_000_000  # beyond this an Erlang is a constant to within 0.1%
 
 
 class Dist(Spec):
@@ -30,7 +31,7 @@ class Dist(Spec):
     mean: Duration | None = None
     cv: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     shape: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    k: Annotated[int, Field(strict=True, ge=1)] | None = None
+    k: Annotated[int, Field(strict=True, ge=1, le=MAX_ERLANG_K)] | None = None
     min: Duration | None = None
     max: Duration | None = None
 
@@ -98,6 +99,9 @@ class Dist(Spec):
             return 1 / math.sqrt(self.k)
         if self.cv is None or self.cv == 0:
             raise ValueError("an erlang distribution needs 'k' (number of phases) or a cv > 0")
+        if self.cv < 1 / math.sqrt(MAX_ERLANG_K):
+            raise ValueError(f"erlang needs cv >= {1 / math.sqrt(MAX_ERLANG_K):g} (at most "
+                             f"{MAX_ERLANG_K} phases), got cv={self.cv}; use constant")
         k = 1 / self.cv**2
         if not math.isclose(k, round(k), rel_tol=1e-9):
             raise ValueError(f"erlang needs cv = 1/sqrt(k) for a whole k, got cv={self.cv} "

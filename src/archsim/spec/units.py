@@ -42,6 +42,20 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _show(value: object) -> str:
+    """``repr(value)``, cut short for very long inputs."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _as_float(value: object) -> float:
+    """A YAML number as a float; integers too large for a float become infinity."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+
+
 def guess_duration_unit(number: float) -> str:
     """Say which unit a bare duration number probably meant (for error messages)."""
     if number >= 1:
@@ -74,28 +88,28 @@ def parse_duration(value: object) -> float:
     """
     bare = _BARE_RE.match(value) if isinstance(value, str) else None
     if _is_number(value) or bare:
-        number = float(bare.group(1)) if bare else float(value)  # type: ignore[arg-type]
+        number = float(bare.group(1)) if bare else _as_float(value)
         if not math.isfinite(number) or number < 0:
-            raise ValueError(f"a duration must be finite and >= 0 with a unit, got {value!r}")
+            raise ValueError(f"a duration must be finite and >= 0 with a unit, got {_show(value)}")
         raise ValueError(
-            f"a duration needs a unit, got the bare number {value!r}; "
+            f"a duration needs a unit, got the bare number {_show(value)}; "
             f"did you mean {guess_duration_unit(number)}?"
         )
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
+        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {_show(value)}")
     match = _DURATION_RE.match(value)
     if not match:
-        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {value!r}")
+        raise ValueError(f"expected a duration such as '4ms' or '1.5s', got {_show(value)}")
     number, unit = float(match.group(1)), match.group(2)
     if unit not in DURATION_UNITS:
         known = ", ".join(u for u in DURATION_UNITS if u not in ("µs", "μs"))
         meant = UNIT_SPELLINGS.get(unit.lower(), unit.lower())
         hint = f" Did you mean '{match.group(1)}{meant}'?" if meant in DURATION_UNITS else ""
-        raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected one of "
+        raise ValueError(f"unknown duration unit {unit!r} in {_show(value)}; expected one of "
                          f"{known}.{hint}".removesuffix("."))
     seconds = number * DURATION_UNITS[unit]
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"a duration must be finite and >= 0, got {value!r}")
+        raise ValueError(f"a duration must be finite and >= 0, got {_show(value)}")
     return seconds
 
 
@@ -118,21 +132,22 @@ def parse_rate(value: object) -> float:
         For negative, non-finite or malformed values, or an unknown time unit.
     """
     if _is_number(value):
-        rate = float(value)  # type: ignore[arg-type]
+        rate = _as_float(value)
     elif isinstance(value, str):
         match = _RATE_RE.match(value)
         if not match:
-            raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {value!r}")
+            raise ValueError(
+                f"expected a rate such as 400, '400/s' or '24000/min', got {_show(value)}")
         unit = match.group(2) or "s"
         if unit not in RATE_UNITS:
             raise ValueError(
-                f"unknown rate unit '/{unit}' in {value!r}; expected /s, /min, /h or /ms"
+                f"unknown rate unit '/{unit}' in {_show(value)}; expected /s, /min, /h or /ms"
             )
         rate = float(match.group(1)) * RATE_UNITS[unit]
     else:
-        raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {value!r}")
+        raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {_show(value)}")
     if not math.isfinite(rate) or rate < 0:
-        raise ValueError(f"a rate must be finite and >= 0, got {value!r}")
+        raise ValueError(f"a rate must be finite and >= 0, got {_show(value)}")
     return rate
 
 
@@ -145,10 +160,11 @@ def parse_probability(value: object) -> float:
         Outside [0, 1] (a number above 1 suggests the percentage form), or malformed.
     """
     if _is_number(value):
-        prob = float(value)  # type: ignore[arg-type]
+        prob = _as_float(value)
         if 1 < prob <= 100:
             raise ValueError(
-                f"a probability must be in [0, 1], got {value!r}; did you mean '{_trim(prob)}%'?"
+                f"a probability must be in [0, 1], got {_show(value)}; "
+                f"did you mean '{_trim(prob)}%'?"
             )
     elif isinstance(value, str):
         match = _PERCENT_RE.match(value)
@@ -159,10 +175,10 @@ def parse_probability(value: object) -> float:
                 prob = float(value)
             except ValueError:
                 raise ValueError(
-                    f"expected a probability such as 0.1 or '10%', got {value!r}"
+                    f"expected a probability such as 0.1 or '10%', got {_show(value)}"
                 ) from None
     else:
-        raise ValueError(f"expected a probability such as 0.1 or '10%', got {value!r}")
+        raise ValueError(f"expected a probability such as 0.1 or '10%', got {_show(value)}")
     if not (0.0 <= prob <= 1.0) or math.isnan(prob):
-        raise ValueError(f"a probability must be in [0, 1] (or 0%..100%), got {value!r}")
+        raise ValueError(f"a probability must be in [0, 1] (or 0%..100%), got {_show(value)}")
     return prob
