@@ -436,6 +436,18 @@ def test_missing_file(tmp_path: Path) -> None:
     assert str(issue) == f"{path}: [error] (top level): no such file"
 
 
+def test_mistyped_file_name_is_a_missing_file_not_a_topology() -> None:
+    [issue] = archsim.validate("no-such-topology")
+    assert (issue.file, issue.message) == ("no-such-topology", "no such file")
+
+
+def test_endless_file_is_refused_not_read() -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    [issue] = archsim.validate(Path("/dev/zero"))
+    assert issue.message == "file is larger than 5 MiB; refusing to load it"
+
+
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     [issue] = archsim.validate(tmp_path)
     assert issue.message == "is a directory, expected a YAML file"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import archsim
 from archsim.cli.app import app
-from archsim.spec.loader import parse
+from archsim.spec.loader import parse, read_source
 from archsim.spec.schema import Topology
 
 MODELS = sorted((Path(archsim.__file__).parent / "models").glob("*.yaml"))
@@ -81,6 +81,18 @@ def test_text_path_and_pathlike_give_the_same_topology(tmp_path: Path) -> None:
     from_path = archsim.load(path)
     assert from_path.model_copy(update={"source": "<string>"}) == from_text
     assert archsim.load(str(path)).source == str(path)
+
+
+@pytest.mark.parametrize(("source", "is_text"), [
+    ("archsim: 1", True), ("{archsim: 1}", True), ("", True), ("  ", True), ("# note", True),
+    ("a\nb", True), ("shop", False), ("shop.yaml", False), ("dir/shop.yml", False),
+])
+def test_strings_are_text_or_paths(source: str, is_text: bool) -> None:
+    if is_text:
+        assert read_source(source) == (source, "<string>")
+    else:
+        with pytest.raises(archsim.SpecError, match="no such file"):
+            read_source(source)
 
 
 def test_lists_are_tuples() -> None:

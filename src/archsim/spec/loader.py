@@ -22,16 +22,19 @@ Source = str | os.PathLike[str]
 def read_source(source: Source) -> tuple[str, str]:
     """Return ``(text, filename)`` for a path or a YAML string.
 
-    A ``str`` is taken as a path when it has no newline and names an existing file or ends in
-    ``.yaml``/``.yml``; otherwise it is YAML text.
+    A ``str`` is YAML text when it is blank, has a newline, or has a ``": "`` or starts with
+    ``{`` or ``#`` on its one line and names no existing file; otherwise it is a path (so a
+    mistyped file name is reported as "no such file", not as a one-word topology).
 
     Raises
     ------
     SpecError
         When the file cannot be read (missing, a directory, too large, not UTF-8).
     """
-    is_path = isinstance(source, os.PathLike) or (
-        "\n" not in source and (os.path.exists(source) or source.endswith((".yaml", ".yml"))))
+    is_path = isinstance(source, os.PathLike) or ("\n" not in source and (
+        os.path.exists(source) or source.endswith((".yaml", ".yml"))
+        or (bool(source.strip()) and ": " not in source
+            and not source.lstrip().startswith(("{", "#")))))
     if not is_path:
         return str(source), "<string>"
     path = Path(source)
@@ -40,7 +43,11 @@ def read_source(source: Source) -> tuple[str, str]:
         if path.stat().st_size > MAX_BYTES:
             raise SpecError([Issue(f"file is larger than {MAX_BYTES // 2**20} MiB; refusing to "
                                    "load it", (), name, 0, 0, "too_large")])
-        raw = path.read_bytes()
+        with path.open("rb") as stream:  # bounded: /dev/zero or a pipe reports size 0
+            raw = stream.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise SpecError([Issue(f"file is larger than {MAX_BYTES // 2**20} MiB; refusing to "
+                                   "load it", (), name, 0, 0, "too_large")])
         return raw.decode("utf-8"), name
     except FileNotFoundError:
         raise SpecError([Issue("no such file", (), name, 0, 0, "io")]) from None
