@@ -35,11 +35,12 @@ def test_bundled_models_satisfy_the_schema(schema: dict, path: Path) -> None:
 
 
 def test_schema_flags_unknown_keys_and_bare_durations(schema: dict) -> None:
-    data = yaml.safe_load(MODELS[0].read_text())
+    monolith = next(p for p in MODELS if p.stem == "monolith")
+    data = yaml.safe_load(monolith.read_text())
     data["components"]["app"]["workerz"] = 3
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
-    data = yaml.safe_load(MODELS[0].read_text())
+    data = yaml.safe_load(monolith.read_text())
     data["simulation"]["duration"] = 30
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
