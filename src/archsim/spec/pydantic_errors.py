@@ -22,6 +22,9 @@ from archsim.spec.steps import STEP_CLASSES, STEP_KEYS
 from archsim.spec.types import is_tag
 from archsim.spec.yamlload import Positions
 
+Message = tuple[str, str]
+"""A message and the issue kind."""
+
 TAG_CLASSES: dict[str, type[BaseModel]] = {**COMPONENT_TAGS, **STEP_CLASSES}
 STEP_CLASSES_KEYS = tuple(STEP_KEYS)
 SPREAD_WORDS = frozenset({"sd", "std", "stdev", "stddev", "sigma", "variance", "var"})
@@ -156,60 +159,62 @@ def _key_hint(given: Any, choices: typing.Iterable[str]) -> str:
     return ""
 
 
-def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tuple[str, str]:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
+def _unknown_key(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    key = str(raw_loc[-1])
+    model = _model_at(root, raw_loc[:-1])
+    allowed = _allowed_keys(model)
+    hint = suggest(key, allowed)
+    if not hint and model in COMPONENT_SPECS.values():
+        hint = _owners(key)
+    if not hint and model is Dist and key in SPREAD_WORDS:
+        hint = " Give the spread as 'cv' (standard deviation / mean)."
+    elif not hint and model is Dist and key == "rate":
+        hint = " Give 'mean' (1 / rate) with a unit, such as mean: 4ms."
+    expected = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+    return f"unknown key '{key}'{expected}.{hint}", "unknown_key"
+
+
+def _literal(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
     given = error.get("input")
-    msg: str = error["msg"]
-    if kind == "extra_forbidden":
-        key = str(raw_loc[-1])
-        model = _model_at(root, raw_loc[:-1])
-        allowed = _allowed_keys(model)
-        hint = suggest(key, allowed)
-        if not hint and model in COMPONENT_SPECS.values():
-            hint = _owners(key)
-        if not hint and model is Dist and key in SPREAD_WORDS:
-            hint = " Give the spread as 'cv' (standard deviation / mean)."
-        elif not hint and model is Dist and key == "rate":
-            hint = " Give 'mean' (1 / rate) with a unit, such as mean: 4ms."
-        expected = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key '{key}'{expected}.{hint}", "unknown_key"
-    if kind == "missing":
-        return f"missing required key '{raw_loc[-1]}'", "missing"
-    if kind == "literal_error":
-        options = _literal_options(str(ctx.get("expected", "")))
-        if raw_loc == ("archsim",):
-            return (f"unsupported schema version {_describe(given)}; this archsim reads "
-                    f"'archsim: {options[0] if options else 1}'"), "value"
-        return (f"expected one of {', '.join(repr(o) for o in options)}, got {_describe(given)}."
-                f"{suggest(str(given), options)}"), "value"
-    if kind == "union_tag_invalid":
-        tags = [t.strip("<>'") for t in str(ctx.get("expected_tags", "")).split(", ")]
-        tag = str(ctx.get("tag", "")).strip("<>")
-        return (f"unknown component type '{tag}'; expected one of {', '.join(tags)}."
-                f"{suggest(tag, COMPONENT_SPECS)}"), "value"
-    if kind == "component_type" and isinstance(given, dict) and "type" in given:
+    options = _literal_options(str((error.get("ctx") or {}).get("expected", "")))
+    if raw_loc == ("archsim",):
+        return (f"unsupported schema version {_describe(given)}; this archsim reads "
+                f"'archsim: {options[0] if options else 1}'"), "value"
+    return (f"expected one of {', '.join(repr(o) for o in options)}, got {_describe(given)}."
+            f"{suggest(str(given), options)}"), "value"
+
+
+def _component_type(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    given = error.get("input")
+    if isinstance(given, dict) and "type" in given:
         tag = given["type"]
         return (f"unknown component type {_describe(tag)}; expected one of "
                 f"{', '.join(COMPONENT_SPECS)}.{suggest(str(tag), COMPONENT_SPECS)}"), "type_name"
-    if kind == "component_type":
-        return f"{msg}, got {_describe(given)}.{_key_hint(given, ['type'])}", "missing"
-    if kind == "step_kind":
-        hint = _key_hint(given, STEP_CLASSES_KEYS)
-        if isinstance(given, str) and given.count("/") == 1:
-            hint = f" Did you mean '- to: {given}'?"
-        elif isinstance(given, str) and given and "/" not in given:
-            hint = f" Did you mean '- publish: {given}' or '- to: {given}/ENDPOINT'?"
-        example = "" if isinstance(given, dict) else f" ({STEP_EXAMPLE})"
-        return (f"a step needs one of the keys 'to', 'parallel', 'work' or 'publish'{example}, "
-                f"got {_describe(given)}.{hint}"), "missing"
-    if kind == "string_pattern_mismatch":
-        field = str(raw_loc[-1]) if raw_loc else ""
-        if field in ("to",):
-            return f"expected 'component/endpoint', got {_describe(given)}", "value"
-        return f"expected a name without '/' or blanks, got {_describe(given)}", "value"
+    return f"{error['msg']}, got {_describe(given)}.{_key_hint(given, ['type'])}", "missing"
+
+
+def _step_kind(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    given = error.get("input")
+    hint = _key_hint(given, STEP_CLASSES_KEYS)
+    if isinstance(given, str) and given.count("/") == 1:
+        hint = f" Did you mean '- to: {given}'?"
+    elif isinstance(given, str) and given and "/" not in given:
+        hint = f" Did you mean '- publish: {given}' or '- to: {given}/ENDPOINT'?"
+    example = "" if isinstance(given, dict) else f" ({STEP_EXAMPLE})"
+    return (f"a step needs one of the keys 'to', 'parallel', 'work' or 'publish'{example}, "
+            f"got {_describe(given)}.{hint}"), "missing"
+
+
+def _pattern(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    if raw_loc and raw_loc[-1] == "to":
+        return f"expected 'component/endpoint', got {_describe(error.get('input'))}", "value"
+    return f"expected a name without '/' or blanks, got {_describe(error.get('input'))}", "value"
+
+
+def _generic(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "value_error":
-        return msg.removeprefix("Value error, "), "value"
+        return str(error["msg"]).removeprefix("Value error, "), "value"
     if kind == "model_type" and ctx.get("class_name") == "Dist":
         return f"expected {DIST_EXAMPLE}, got {_describe(given)}", "type"
     if kind in EXPECTED:
@@ -218,12 +223,26 @@ def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> tup
         return f"expected a value {_bound(ctx, kind)}, got {_describe(given)}", "value"
     if kind == "too_short":
         what = "item" if ctx.get("min_length") == 1 else "items"
-        return (f"expected at least {ctx.get('min_length')} {what}, got "
-                f"{_describe(given)}"), "value"
-    text = msg[0].lower() + msg[1:]
-    if "got" not in text:
-        text += f", got {_describe(given)}"
-    return text, "type"
+        return f"expected at least {ctx.get('min_length')} {what}, got {_describe(given)}", "value"
+    text = str(error["msg"])
+    text = text[:1].lower() + text[1:]
+    return (text if "got" in text else f"{text}, got {_describe(given)}"), "type"
+
+
+MESSAGES: dict[str, typing.Callable[[Any, type[BaseModel], tuple[Any, ...]], Message]] = {
+    "extra_forbidden": _unknown_key,
+    "missing": lambda error, root, loc: (f"missing required key '{loc[-1]}'", "missing"),
+    "literal_error": _literal,
+    "component_type": _component_type,
+    "step_kind": _step_kind,
+    "string_pattern_mismatch": _pattern,
+}
+"""Pydantic error type -> its message writer; others go to ``_generic``."""
+
+
+def _message(error: Any, root: type[BaseModel], raw_loc: tuple[Any, ...]) -> Message:
+    """``(message, kind)`` for one pydantic error: what was expected, what was given."""
+    return MESSAGES.get(error["type"], _generic)(error, root, raw_loc)
 
 
 def _is_spurious(error: Any) -> bool:
@@ -249,6 +268,15 @@ def _drop_renamed(issues: list[Issue]) -> list[Issue]:
     return out
 
 
+def _name_message(error: Any, loc: Loc, message: str) -> str:
+    """The message for a bad mapping key (a component or endpoint name)."""
+    owner = {"components": "component ", "endpoints": "endpoint "}.get(
+        str(loc[-2]) if len(loc) > 1 else "", "")
+    reason = ("a name has no '/' or blanks" if error["type"] == "string_pattern_mismatch"
+              else message)
+    return f"invalid {owner}name {error.get('input')!r}: {reason}"
+
+
 def issues_from(exc: ValidationError, root: type[BaseModel], positions: Positions,
                 filename: str, prefix: Loc = ()) -> list[Issue]:
     """Convert every error of ``exc`` into a located Issue (prefix is prepended to paths)."""
@@ -264,11 +292,7 @@ def issues_from(exc: ValidationError, root: type[BaseModel], positions: Position
         if kind == "type_name":
             loc, kind = (*loc, "type"), "value"
         if is_key:
-            owner = {"components": "component ", "endpoints": "endpoint "}.get(
-                str(loc[-2]) if len(loc) > 1 else "", "")
-            message = f"invalid {owner}name {error.get('input')!r}: " + (
-                "a name has no '/' or blanks" if error["type"] == "string_pattern_mismatch"
-                else message)
+            message = _name_message(error, loc, message)
         if kind == "unknown_key" or is_key:
             line, col = positions.of_key(loc)
         elif kind == "missing" and error["type"] == "missing":
