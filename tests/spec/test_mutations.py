@@ -2,7 +2,7 @@
 
 Each example takes a valid topology (the bundled models and the fixed SPEC example), mutates
 its parsed data (drop, rename or retype a key, random scalars, random nesting), dumps it back
-to YAML, sometimes damages the text (a duplicated line, a stray character), and checks that
+to YAML, sometimes damages the text (a duplicated key line, a stray character), and checks that
 ``parse`` returns either a topology with no issues or located issues, never an exception.
 """
 
@@ -93,7 +93,7 @@ def mutate(tree: Any, draw: st.DataObject) -> Any:
 
 
 def damage(text: str, draw: st.DataObject) -> str:
-    """Sometimes break the YAML text itself: duplicate a line or insert/delete a character."""
+    """Sometimes break the text: duplicate a line (a duplicate key) or add/drop a character."""
     operation = draw.draw(st.sampled_from(["none", "none", "duplicate line", "insert", "delete"]),
                           label="text damage")
     if operation == "none" or not text:
