@@ -78,7 +78,9 @@ def test_mm1_capacity_matches_theory_within_the_interval() -> None:
     data = result.to_dict()
     assert data["requests"]["req"]["offered_rps"] == pytest.approx(result.rate_scale * 50)
     assert data["bottleneck"] == "server"
-    assert data["limit"] and data["limit"][0].startswith("p99<100ms on req")
+    assert re.fullmatch(r"p99<100ms missed at rate scale [\d.]+: [\d.,]+ ms on req",
+                        data["limit"][0])
+    assert data["measures"][0]["metric"] == "p99"
     verdicts = {p["verdict"] for p in data["probes"]}
     assert {"met", "missed"} <= verdicts
     json.dumps(data, allow_nan=False)

@@ -167,8 +167,8 @@ def test_cli_json_and_csv_are_clean(tmp_path: Path) -> None:
     assert [p["value"] for p in data["points"]] == [0.5, 1.0]
     csv = runner.invoke(app, ["sweep", path, "--rate-scale", "0.5,1", *QUICK, "--csv"])
     lines = csv.stdout.splitlines()
-    assert lines[0].startswith("rate_scale,rate_scale,offered_rps,throughput_rps")
-    assert len(lines) == 3 and lines[1].startswith("0.5,0.5,25.0,")
+    assert lines[0].startswith("rate_scale,offered_rps,throughput_rps,latency_ms_mean")
+    assert len(lines) == 3 and lines[1].startswith("0.5,25.0,")
 
 
 def test_cli_param_sweep(tmp_path: Path) -> None:

@@ -283,13 +283,22 @@ def _result(topology: Topology, goals: list[Objective], run: Prober, low: float,
 
 
 def _limit(probes: list[Probe], high: float, analytic: float | None) -> list[str]:
-    """What is missed just above the capacity."""
+    """What is missed just above the capacity: each objective at its worst class."""
     missed = [p for p in probes if p.verdict == MISSED and p.rate_scale == high]
     if missed:
         probe = missed[0]
-        found = [f"{m.objective} on {m.request}: {m.value:g}" if m.value is not None else
-                 f"{m.objective} on {m.request}" for m in probe.measures if m.verdict == MISSED]
-        return found + list(probe.saturated)
+        worst: dict[str, Any] = {}
+        for item in probe.measures:
+            if item.verdict != MISSED:
+                continue
+            kept = worst.get(item.objective)
+            lower = item.metric == "throughput"
+            if kept is None or (item.value or 0) * (-1 if lower else 1) > (
+                    kept.value or 0) * (-1 if lower else 1):
+                worst[item.objective] = item
+        found = [f"{m.objective} missed at rate scale {high:.4g}: {m.value_text} on "
+                 f"{m.request}" for m in worst.values()]
+        return found + [f"at rate scale {high:.4g}: {r}" for r in probe.saturated]
     if analytic is not None and high == analytic:
         return [f"saturation: queueing theory puts utilization at 1 at rate scale {analytic:.4g}"]
     return []

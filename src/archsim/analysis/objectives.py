@@ -64,10 +64,27 @@ class Measure:
     """One objective measured on one request class at one load (display units)."""
 
     objective: str
+    metric: str
     request: str
     value: float | None
     ci95: tuple[float, float] | None
     verdict: str
+
+    @property
+    def value_text(self) -> str:
+        """The value with its unit: ``231.2 ms``, ``4.18%``, ``320.4/s``."""
+        return format_value(self.metric, self.value)
+
+
+def format_value(metric: str, value: float | None) -> str:
+    """A measured value with its unit (milliseconds, per cent or per second)."""
+    if value is None:
+        return "-"
+    if metric == "error_rate":
+        return f"{value:.3%}"
+    if metric == "throughput":
+        return f"{value:,.1f}/s"
+    return f"{value:,.1f} ms"
 
 
 def parse_objective(text: str) -> Objective:
@@ -131,7 +148,7 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
     values = [_value(objective.metric, r, request) for r in results]
     finite = [v for v in values if v is not None]
     if not finite:
-        return Measure(objective.text, request, None, None, MET)  # no request: nothing to miss
+        return Measure(objective.text, objective.metric, request, None, None, MET)  # no data
     mean = float(np.mean(finite))
     interval = mean_ci95(finite)
     low, high = interval if interval is not None else (mean, mean)
@@ -142,8 +159,8 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
         verdict = MET if high <= target else MISSED if low > target else UNCERTAIN
     else:
         verdict = MET if low >= target else MISSED if high < target else UNCERTAIN
-    ci = None if interval is None or np.isinf(mean) else (round(low, 4), round(high, 4))
-    return Measure(objective.text, request, round(mean, 4), ci, verdict)
+    ci = None if interval is None or np.isinf(mean) else (round(low, 6), round(high, 6))
+    return Measure(objective.text, objective.metric, request, round(mean, 6), ci, verdict)
 
 
 def point_met(item: Measure, objective: Objective) -> bool:

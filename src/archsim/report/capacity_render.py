@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from rich import box
 from rich.table import Table
 
+from archsim.analysis.objectives import format_value
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -80,9 +82,11 @@ def _measures(data: dict[str, Any], console: Console, style: box.Box) -> None:
                          else "left", no_wrap=True)
     for item in data["measures"]:
         interval = item["ci95"]
-        table.add_row(item["objective"], item["request"], _num(item["value"], 3),
-                      "-" if interval is None else f"{interval[0]:,.3f} .. {interval[1]:,.3f}",
-                      item["verdict"])
+        low, high = interval if interval else (None, None)
+        table.add_row(item["objective"], item["request"], format_value(item["metric"],
+                                                                        item["value"]),
+                      "-" if interval is None else f"{format_value(item['metric'], low)} .. "
+                      f"{format_value(item['metric'], high)}", item["verdict"])
     console.print(table)
 
 

@@ -88,6 +88,7 @@ def _draw(result: SweepResult, xs: list[float], top: Any, bottom: Any) -> None:
     if any(v is not None for v in offered):
         top.plot(xs, [_nan(v) for v in offered], "--", color="grey", label="offered")
     top.set_ylabel(THROUGHPUT_LABEL)
+    top.set_ylim(bottom=0)
     for key, style in (("p50", "o-"), ("p99", "s-")):
         bottom.plot(xs, [_nan(p.latency_ms.get(key)) for p in points], style, label=key)
     bottom.set_ylabel(LATENCY_LABEL)
@@ -102,7 +103,11 @@ def _draw(result: SweepResult, xs: list[float], top: Any, bottom: Any) -> None:
                          label=f"{label} ({xs[index]:g})" if result.numeric else label)
     for axes in (top, bottom):
         axes.grid(True, alpha=0.3)
-        axes.legend(loc="upper left", fontsize="small")
+        axes.legend(loc="best", fontsize="small")
+    if result.numeric and all(float(p.value).is_integer() for p in points):
+        from matplotlib.ticker import MaxNLocator
+
+        bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _nan(value: float | None) -> float:

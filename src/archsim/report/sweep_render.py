@@ -84,19 +84,26 @@ def summary_lines(result: SweepResult) -> list[str]:
 
 
 def chart_lines(result: SweepResult, height: int = CHART_HEIGHT) -> list[str]:
-    """Block charts of throughput and p99 against the parameter, knee K and saturation S."""
+    """Block charts of throughput and p99 against the parameter, knee K and saturation S.
+
+    Throughput bars start at 0. p99 bars start at the lowest p99 (printed as the floor; every
+    bar shows at least one eighth), so a curve from 170 to 200 ms still shows its shape; the
+    scale stops at the highest unsaturated p99 and taller bars end in an arrow.
+    """
     points = result.points
     width = 2 if len(points) <= 30 else 1
     gap = " " if len(points) <= 30 else ""
     throughput = [p.throughput_rps for p in points]
     p99 = [p.latency_ms.get("p99") for p in points]
+    known = [v for v in p99 if v is not None]
     calm = [v for p, v in zip(points, p99, strict=True) if v is not None and not p.saturated]
     lines = ["throughput/s"]
-    lines += _bars(throughput, max((v for v in throughput if v is not None), default=0.0),
+    lines += _bars(throughput, 0.0, max((v for v in throughput if v is not None), default=0.0),
                    height, width, gap)
-    top = max(calm) if calm else max((v for v in p99 if v is not None), default=0.0)
+    top = max(calm or known or [0.0])
+    floor = min(known) if known else 0.0
     lines.append(f"p99 ms ({OVER}: off the scale)")
-    lines += _bars(p99, top, height, width, gap)
+    lines += _bars(p99, floor, top, height, width, gap)
     marks = []
     for index in range(len(points)):
         mark = "S" if index == result.saturation else "K" if index == result.knee else " "
@@ -107,43 +114,44 @@ def chart_lines(result: SweepResult, height: int = CHART_HEIGHT) -> list[str]:
     return lines
 
 
-def _bars(values: Sequence[float | None], top: float, height: int, width: int,
+def _bars(values: Sequence[float | None], floor: float, top: float, height: int, width: int,
           gap: str) -> list[str]:
-    """Rows of a vertical bar chart from the top row down, with the scale on the left."""
+    """Rows of a vertical bar chart from ``floor`` to ``top``, top row first, scale on the left."""
     rows = []
     for row in range(height - 1, -1, -1):
-        cells = []
-        for value in values:
-            cells.append(_cell(value, top, row, height) * width)
+        cells = [_cell(value, floor, top, row, height) * width for value in values]
         label = f"{top:>9,.4g} ┤" if row == height - 1 else (
-            f"{0:>9} ┤" if row == 0 else " " * 10 + "│")
+            f"{floor:>9,.4g} ┤" if row == 0 else " " * 10 + "│")
         rows.append(label + gap.join(cells).rstrip())
     return rows
 
 
-def _cell(value: float | None, top: float, row: int, height: int) -> str:
+def _cell(value: float | None, floor: float, top: float, row: int, height: int) -> str:
     if value is None:
         return MISSING if row == 0 else " "
-    if top <= 0:
-        return " "
+    if top <= floor:
+        return BLOCKS[8] if row == 0 and value > 0 else " "
     if value > top * 1.0001 and row == height - 1:
         return OVER
-    eighths = round(min(value, top) / top * height * 8)
+    eighths = max(1, round((min(value, top) - floor) / (top - floor) * height * 8))
     filled = eighths - row * 8
     return BLOCKS[max(0, min(8, filled))]
 
 
 def sweep_csv(result: SweepResult) -> str:
     """One row per point: parameter value, rates, latency, bottleneck, marks."""
+    from archsim.analysis.sweep import RATE_SCALE
+
+    scale = [] if result.parameter == RATE_SCALE else ["rate_scale"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([result.parameter, "rate_scale", "offered_rps", "throughput_rps",
+    writer.writerow([result.parameter, *scale, "offered_rps", "throughput_rps",
                      "latency_ms_mean", "latency_ms_p50", "latency_ms_p99", "bottleneck",
                      "bottleneck_utilization", "knee", "saturation", "saturated"])
     for index, point in enumerate(result.points):
-        writer.writerow([value_text(point.value), point.rate_scale, _blank(point.offered_rps),
-                         _blank(point.throughput_rps), *(_blank(point.latency_ms.get(k))
-                                                         for k in ("mean", "p50", "p99")),
+        writer.writerow([value_text(point.value), *([point.rate_scale] if scale else []),
+                         _blank(point.offered_rps), _blank(point.throughput_rps),
+                         *(_blank(point.latency_ms.get(k)) for k in ("mean", "p50", "p99")),
                          point.bottleneck or "", _blank(_busiest(point)),
                          int(index == result.knee), int(index == result.saturation),
                          "; ".join(point.saturated)])
