@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from archsim import __version__
-from archsim.cli import capacity, check, compare, graph, models, new, run, schema, sweep, validate
+from archsim.cli import (
+    analyze,
+    capacity,
+    check,
+    compare,
+    graph,
+    models,
+    new,
+    run,
+    schema,
+    sweep,
+    validate,
+)
 
 app = typer.Typer(
     name="archsim",
@@ -34,6 +46,7 @@ def _root(
 
 
 app.command("run")(run.command)
+app.command("analyze")(analyze.command)
 app.command("compare")(compare.command)
 app.command("check")(check.command)
 app.command("sweep")(sweep.command)

@@ -11,6 +11,7 @@ from archsim import __version__
 from archsim.analysis.slo import evaluate_slos
 from archsim.analysis.stats import mean_ci95, percentiles_ms
 from archsim.analysis.visits import capacity_workers, offered_load
+from archsim.report.analytic import add_analytic
 
 if TYPE_CHECKING:
     from archsim.engine.run import ReplicationResult
@@ -72,6 +73,7 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
     components = _components(results, duration)
     bottleneck = _bottleneck(components)
     warnings = _warnings(topology, results, requests, components, rate_scale)
+    warnings.extend(add_analytic(topology, requests, rate_scale))
     from archsim.report.subscribers import subscriber_section
 
     subscribers, sub_samples, sub_warnings = subscriber_section(results, duration)

@@ -25,6 +25,14 @@ def _ci(pair: list[float] | None, digits: int = 1) -> str:
     return "-" if not pair else f"±{(pair[1] - pair[0]) / 2:,.{digits}f}"
 
 
+def _analytic(entry: dict[str, Any]) -> str:
+    """The analytic mean: exact as is, approximate marked with ≈."""
+    value = entry.get("analytic_ms_mean")
+    if value is None:
+        return "-"
+    return ("" if entry.get("analytic_label") == "exact" else "≈") + f"{value:,.2f}"
+
+
 def render(report: Report, console: Console, plain: bool = False) -> None:
     """Print the requests table, the components table (bottleneck marked) and warnings."""
     style = box.SIMPLE if plain else box.ROUNDED
@@ -36,7 +44,7 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
                   f"seed {sim['seed']}", markup=False)
     requests = Table(title="Requests", box=style, title_justify="left")
     for column in ("class", "offered/s", "throughput/s", "±95%", "errors", "mean ms", "±95%",
-                   "p50", "p90", "p95", "p99", "max"):
+                   "analytic ms", "p50", "p90", "p95", "p99", "max"):
         requests.add_column(column, justify="left" if column == "class" else "right",
                             no_wrap=True)
     for name, entry in data["requests"].items():
@@ -45,6 +53,7 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
             name, _fmt(entry["offered_rps"]), _fmt(entry["throughput_rps"]),
             _ci(entry["ci95"]["throughput_rps"]), f"{entry['error_rate']:.2%}",
             _fmt(lat.get("mean"), 2), _ci(entry["ci95"]["latency_ms_mean"], 2),
+            _analytic(entry),
             *(_fmt(lat.get(k), 2) for k in ("p50", "p90", "p95", "p99", "max")))
     console.print(requests)
     components = Table(title="Components", box=style, title_justify="left")

@@ -1,0 +1,1 @@
+"""Analytic estimates behind ``archsim analyze``: traffic equations, stations, labels."""
