@@ -25,9 +25,20 @@ def _r(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _ci(values: list[float], digits: int = 4) -> list[float] | None:
+def _ci(values: list[float], digits: int = 4, low: float = 0.0,
+        high: float | None = None) -> list[float] | None:
+    """Student-t 95% interval of replication values, clipped to the quantity's range.
+
+    Throughput, latency and utilization cannot be negative and utilization cannot pass 1; the
+    symmetric t interval can (a saturated server gives 0.9959..1.0013). Clipping to the range
+    keeps the true value inside whenever the unclipped interval held it.
+    """
     interval = mean_ci95(values)
-    return None if interval is None else [_r(interval[0], digits), _r(interval[1], digits)]
+    if interval is None:
+        return None
+    lower = max(interval[0], low)
+    upper = interval[1] if high is None else min(interval[1], high)
+    return [_r(lower, digits), _r(upper, digits)]
 
 
 @dataclass
@@ -135,7 +146,7 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
             utilizations = [c.busy_area / (c.workers * duration) for c in per_rep]  # type: ignore[operator]
             entry["workers"] = first.workers // first.replicas
             entry["utilization"] = _r(float(np.mean(utilizations)))
-            entry["ci95_utilization"] = _ci(utilizations)
+            entry["ci95_utilization"] = _ci(utilizations, high=1.0)
         throughputs = [c.completed / duration for c in per_rep]
         entry["throughput_rps"] = _r(float(np.mean(throughputs)))
         if first.kind in ("topic", "queue"):  # throughput: accepted publishes
