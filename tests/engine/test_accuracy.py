@@ -42,7 +42,7 @@ EXP_100MS = "{dist: exponential, mean: 100ms}"
 def mm1_run():
     # lambda = 7/s, mu = 10/s: rho = 0.7, relaxation time ~ 1 / (mu (1 - sqrt(rho))^2) = 4 s,
     # so a 40 s warm-up is ten relaxation times.
-    return simulate(single("7", EXP_100MS), duration_s=2400.0, warmup_s=40.0,
+    return simulate(single("7", EXP_100MS), duration_s=3600.0, warmup_s=40.0,
                     replications=10, seed=11)
 
 
@@ -86,7 +86,7 @@ def test_mm1_report_ci_matches_independent_t_interval(mm1_run):
 
 def test_mmc_erlang_c_mean_wait():
     # c = 4 workers, lambda = 30/s, mu = 10/s: rho = 0.75, P(wait) = Erlang C(4, 3) = 0.509.
-    run = simulate(single("30", EXP_100MS, workers=4), duration_s=500.0, warmup_s=20.0,
+    run = simulate(single("30", EXP_100MS, workers=4), duration_s=800.0, warmup_s=20.0,
                    replications=10, seed=21)
     expected = theory.mmc(30.0, 10.0, 4)
     # wait_area integrates the number waiting over the window: per request, the mean wait W_q
@@ -113,7 +113,7 @@ def test_mg1_pollaczek_khinchine(dist, cv):
     # 0.244 s (lognormal cv 1.5). High-cv work makes the wait estimator noisy (its variance
     # grows with E[S^3]), hence the longer runs.
     work = f"{{dist: {dist}, mean: 100ms, cv: {cv}}}"
-    run = simulate(single("6", work), duration_s=1500.0, warmup_s=40.0, replications=10,
+    run = simulate(single("6", work), duration_s=3600.0, warmup_s=40.0, replications=10,
                    seed=41)
     expected = theory.mg1(6.0, 0.1, cv)
     check_interval(f"M/G/1 {dist} cv={cv} mean response (ms)",
@@ -189,7 +189,7 @@ components:
 def test_random_balancing_is_independent_mm1_queues():
     # Bernoulli splitting of a Poisson(21) stream over 3 replicas gives 3 independent
     # Poisson(7) streams: each replica is M/M/1 with rho = 0.7, W = 1 / (10 - 7).
-    run = simulate(balanced("random"), duration_s=800.0, warmup_s=40.0, replications=10,
+    run = simulate(balanced("random"), duration_s=1600.0, warmup_s=40.0, replications=10,
                    seed=71)
     expected = theory.mm1_random_split(21.0, 10.0, 3)
     check_interval("random LB, 3 x M/M/1 mean response (ms)",
@@ -213,7 +213,7 @@ def test_round_robin_balancing_is_erlang_arrivals(client_side):
 
 def test_constant_arrivals_dm1():
     # arrivals: constant -> D/M/1, sigma = exp(-(1 - sigma) / rho), W = 1 / (mu (1 - sigma))
-    run = simulate(single("7", EXP_100MS, arrivals="constant"), duration_s=500.0,
+    run = simulate(single("7", EXP_100MS, arrivals="constant"), duration_s=1000.0,
                    warmup_s=20.0, replications=10, seed=91)
     expected = theory.dm1(7.0, 10.0)
     check_interval("D/M/1 mean response (ms)", run.request()["ci95"]["latency_ms_mean"],
@@ -224,21 +224,38 @@ def test_constant_arrivals_dm1():
     check("D/M/1 p90 (s)", p90, expected.response_quantile_s(0.9))
 
 
-def test_client_timeout_fraction_is_the_response_tail():
-    # A client timeout abandons the wait but not the work (the request stays queued), so the
-    # queue is still M/M/1 and the timed-out fraction is P(T > tau) = exp(-(mu - lambda) tau)
-    # = exp(-1.5) = 0.223 for tau = 0.5 s. Completed requests are those with T <= tau.
-    text = single("7", EXP_100MS).replace("arrivals: poisson", "arrivals: poisson, timeout: 500ms")
+CALL_TIMEOUT = f"""\
+archsim: 1
+name: call-timeout
+workload: [{{name: req, to: f/go, rate: 7}}]
+components:
+  f: {{type: service, io: nonblocking, endpoints: {{go: {{calls: [{{to: s/e, timeout: 500ms}}]}}}}}}
+  s: {{type: service, workers: 1, endpoints: {{e: {{work: {EXP_100MS}}}}}}}
+"""
+
+
+@pytest.mark.parametrize("where", ["client", "call"])
+def test_timeout_fraction_is_the_response_tail(where):
+    # A timeout abandons the wait but not the work (the request stays queued), so the queue
+    # is still M/M/1 and the timed-out fraction is P(T > tau) = exp(-(mu - lambda) tau)
+    # = exp(-1.5) = 0.223 for tau = 0.5 s. Completed requests are those with T <= tau. The
+    # timeout is set on the workload (client) or on a call from a caller that does no work
+    # and, being nonblocking, holds no worker (so it adds nothing to the response).
+    if where == "client":
+        text = single("7", EXP_100MS).replace("arrivals: poisson",
+                                               "arrivals: poisson, timeout: 500ms")
+    else:
+        text = CALL_TIMEOUT
     run = simulate(text, duration_s=1000.0, warmup_s=40.0, replications=10, seed=95)
     expected = math.exp(-(10.0 - 7.0) * 0.5)
-    check("client timeout fraction P(T > 0.5 s)",
+    check(f"{where} timeout fraction P(T > 0.5 s)",
           [c.failed / (c.failed + c.completed) for c in run.classes_named()], expected)
     assert set(run.request()["errors"]) == {"timeout"}
     assert run.samples_s["req"].max() <= 0.5 + 1e-9
     # E[T | T <= tau] for T ~ Exp(3): 1/3 - tau e^{-3 tau} / (1 - e^{-3 tau})
     conditional = 1.0 / 3.0 - 0.5 * expected / (1.0 - expected)
     check("mean response of requests within the timeout (s)", run.mean_latency(), conditional)
-    check("utilization unchanged by client timeouts",
+    check("utilization unchanged by timeouts",
           [c.busy_area / run.duration_s for c in run.components_named("s")], 0.7)
 
 
@@ -280,7 +297,7 @@ def test_tandem_blocking_single_worker_is_mg1():
     # M/G/1 queue, not a Jackson network.
     run = simulate(TANDEM.replace("io: nonblocking", "io: blocking").replace("rate: 8",
                                                                              "rate: 5"),
-                   duration_s=800.0, warmup_s=30.0, replications=10, seed=111)
+                   duration_s=1600.0, warmup_s=30.0, replications=10, seed=111)
     mean_s = 0.13
     cv = math.sqrt(0.05**2 + 0.08**2) / mean_s
     expected = theory.mg1(5.0, mean_s, cv)
@@ -315,7 +332,7 @@ def test_probabilistic_routing_is_jackson():
     # a -> b 0.3, a -> c 0.7 * 0.5 = 0.35, b -> c 0.5 (exits: 0.35 from a, 0.5 from b).
     # Traffic: lambda_b = 2.4 (rho 0.6), lambda_c = 2.8 + 1.2 = 4 (rho 0.6). The nonblocking
     # caller holds no worker during the calls, so a is a plain M/M/1 at rho 0.4.
-    run = simulate(ROUTING, duration_s=800.0, warmup_s=30.0, replications=10, seed=121)
+    run = simulate(ROUTING, duration_s=1600.0, warmup_s=30.0, replications=10, seed=121)
     expected = theory.jackson({"a": 8.0}, {("a", "b"): 0.3, ("a", "c"): 0.35, ("b", "c"): 0.5},
                               {"a": 20.0, "b": 4.0, "c": 1.0 / 0.15})
     check_interval("routing (Jackson) sojourn (ms)", run.request()["ci95"]["latency_ms_mean"],
@@ -359,7 +376,7 @@ def test_two_way_fork_join():
     # f does no work and, being nonblocking, holds no worker: each arrival forks one task to
     # each of two M/M/1 queues (lambda 6, mu 10) and completes when both are done:
     # T = (12 - rho) / 8 / (mu - lambda) = 0.35625 s (Flatto & Hahn; Nelson & Tantawi).
-    run = simulate(FORK_JOIN, duration_s=800.0, warmup_s=30.0, replications=10, seed=141)
+    run = simulate(FORK_JOIN, duration_s=1600.0, warmup_s=30.0, replications=10, seed=141)
     expected = theory.fork_join_2(6.0, 10.0)
     check_interval("fork-join 2 mean response (ms)", run.request()["ci95"]["latency_ms_mean"],
                    expected * 1e3)
