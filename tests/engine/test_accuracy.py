@@ -16,7 +16,7 @@ import pytest
 
 from archsim.analysis import theory
 
-from ._accuracy import check, check_interval, simulate
+from ._accuracy import WIDEN, check, check_interval, simulate, t_interval
 
 
 def single(rate: str, work: str, *, workers: int = 1, queue: int | None = None,
@@ -73,8 +73,6 @@ def test_mm1_p99_of_merged_samples(mm1_run):
 
 
 def test_mm1_report_ci_matches_independent_t_interval(mm1_run):
-    from ._accuracy import t_interval
-
     mean, half = t_interval([m * 1e3 for m in mm1_run.mean_latency()])
     low, high = mm1_run.request()["ci95"]["latency_ms_mean"]
     assert low == pytest.approx(mean - half, abs=1e-3)
@@ -211,6 +209,27 @@ def test_round_robin_balancing_is_erlang_arrivals(client_side):
     assert expected.mean_response_s < theory.mm1(7.0, 10.0).mean_response_s * 0.75
 
 
+def test_state_aware_policies_beat_oblivious_ones():
+    # No closed form for join-the-shortest-queue, but the order is a theorem-level fact:
+    # least_connections (JSQ) beats round robin (E3/M/1, 236 ms here), and power_of_two
+    # beats random (M/M/1, 333 ms) (Mitzenmacher 2001). Same seeds, so the differences are
+    # paired; each must exceed its widened 95% half-width.
+    runs = {policy: simulate(balanced(policy), duration_s=400.0, warmup_s=20.0,
+                             replications=8, seed=85)
+            for policy in ("least_connections", "round_robin", "power_of_two", "random")}
+    means = {policy: np.array(run.mean_latency()) for policy, run in runs.items()}
+    for better, worse in (("least_connections", "round_robin"), ("power_of_two", "random")):
+        gain = means[worse] - means[better]
+        mean, half = t_interval(gain)
+        print(f"CHECK {worse} - {better} mean response (s): simulated {mean:.4g} "
+              f"theory > 0 tolerance {WIDEN * half:.3g}")
+        assert mean > WIDEN * half, (better, worse, mean, half)
+    # ...and no dispatching to separate lines beats one shared line, M/M/3 (171 ms here)
+    pooled = theory.mmc(21.0, 10.0, 3).mean_response_s
+    mean, half = t_interval(means["least_connections"])
+    assert mean + WIDEN * half > pooled
+
+
 def test_constant_arrivals_dm1():
     # arrivals: constant -> D/M/1, sigma = exp(-(1 - sigma) / rho), W = 1 / (mu (1 - sigma))
     run = simulate(single("7", EXP_100MS, arrivals="constant"), duration_s=1000.0,
@@ -288,6 +307,42 @@ def test_tandem_nonblocking_is_jackson():
     # b's residence per visit is an M/M/1 response; a's residence includes its call to b
     b_residence = [c.residence_sum / c.departed for c in run.components_named("b")]
     check("tandem station b residence (s)", b_residence, expected.mean_response_s["b"])
+    # nonblocking: a's worker is busy for a's work only (rho_a = 0.4), not during the call
+    check("nonblocking caller utilization = lambda E[S_a]",
+          [c.busy_area / run.duration_s for c in run.components_named("a")],
+          expected.utilization["a"])
+
+
+REVISIT = """\
+archsim: 1
+name: revisit
+workload: [{name: req, to: a/x, rate: 4}]
+components:
+  a:
+    type: service
+    workers: 1
+    io: nonblocking
+    endpoints:
+      x:
+        work: {dist: exponential, mean: 50ms}
+        calls: [{to: b/y}, {work: {dist: exponential, mean: 50ms}}]
+  b: {type: service, workers: 1, endpoints: {y: {work: {dist: exponential, mean: 80ms}}}}
+"""
+
+
+def test_nonblocking_work_after_a_call_is_a_second_visit():
+    # Nonblocking: the work step after the call needs a worker again, so the request joins
+    # the back of a's line a second time. Route a -> b -> a -> out with FCFS stations whose
+    # exponential rate is the same for every visit: a Kelly network (product form), where
+    # each station is M/M/1 at its total rate: a sees 2 lambda = 8 (rho 0.4), b sees 4.
+    # W = 2 / (20 - 8) + 1 / (12.5 - 4) = 0.2843 s.
+    run = simulate(REVISIT, duration_s=1200.0, warmup_s=30.0, replications=10, seed=105)
+    expected = (2 * theory.mm1(8.0, 20.0).mean_response_s
+                + theory.mm1(4.0, 12.5).mean_response_s)
+    check_interval("re-visit (Kelly network) sojourn (ms)",
+                   run.request()["ci95"]["latency_ms_mean"], expected * 1e3)
+    check("re-visited station utilization = 2 lambda E[S_a]",
+          [c.busy_area / run.duration_s for c in run.components_named("a")], 0.4)
 
 
 def test_tandem_blocking_single_worker_is_mg1():
