@@ -224,7 +224,7 @@ def test_state_aware_policies_beat_oblivious_ones():
         print(f"CHECK {worse} - {better} mean response (s): simulated {mean:.4g} "
               f"theory > 0 tolerance {WIDEN * half:.3g}")
         assert mean > WIDEN * half, (better, worse, mean, half)
-    # ...and no dispatching to separate lines beats one shared line, M/M/3 (171 ms here)
+    # ...and no dispatching to separate lines beats one shared line, M/M/3 (155 ms here)
     pooled = theory.mmc(21.0, 10.0, 3).mean_response_s
     mean, half = t_interval(means["least_connections"])
     assert mean + WIDEN * half > pooled
