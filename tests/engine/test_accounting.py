@@ -285,3 +285,23 @@ components:
     with pytest.raises(archsim.ModelError, match=r"'b'"):
         archsim.simulate(archsim.load(text), duration_s=600.0, warmup_s=0.0, replications=1,
                          seed=1, jobs=1, max_in_flight=2000)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine/run.py names the component with the longest waiting room; behind a blocking "
+    "caller that is the caller, whose workers are all held waiting on the saturated callee"))
+def test_unstable_callee_behind_blocking_caller_is_the_one_named():
+    # b gets 20/s and serves 10/s: it is the saturated component (offered load 2 workers on
+    # 1). a needs 0.02 of its 8 workers for its own work, but as a blocking caller all 8 end
+    # up held by requests waiting on b, so a's waiting room is the one that grows.
+    text = """\
+archsim: 1
+name: blocking-chain
+workload: [{name: req, to: a/x, rate: 20}]
+components:
+  a: {type: service, workers: 8, endpoints: {x: {work: 1ms, calls: [{to: b/y}]}}}
+  b: {type: service, workers: 1, endpoints: {y: {work: 100ms}}}
+"""
+    with pytest.raises(archsim.ModelError, match=r"'b'"):
+        archsim.simulate(archsim.load(text), duration_s=600.0, warmup_s=0.0, replications=1,
+                         seed=1, jobs=1, max_in_flight=2000)
