@@ -31,6 +31,7 @@ from archsim.analysis.overload import (
 from archsim.errors import ModelError, UsageError
 
 if TYPE_CHECKING:
+    from archsim.report.build import Report
     from archsim.spec.loader import Source
     from archsim.spec.schema import Topology
 
@@ -149,6 +150,7 @@ def sweep(
     max_in_flight: int | None = None,
     stop_at_saturation: bool = False,
     progress: Callable[[float], None] | None = None,
+    cluster: Any = None,
 ) -> SweepResult:
     """Simulate a topology at every value of one parameter and mark the knee and saturation.
 
@@ -164,11 +166,16 @@ def sweep(
     overrides:
         ``KEY=VALUE`` strings applied to every point.
     duration_s, warmup_s, replications, seed, jobs, max_in_flight:
-        As for :func:`archsim.simulate` (seconds); every point uses the same seeds.
+        As for :func:`archsim.simulate` (seconds); every point uses the same seeds. All
+        points' replications share one pool of ``jobs`` processes.
     stop_at_saturation:
-        Stop after the first saturated point.
+        Stop after the first saturated point (points then run one after another).
     progress:
         Called with the fraction of the sweep done (0..1).
+    cluster:
+        Run the replications on a Dask cluster instead: a scheduler address
+        (``tcp://HOST:PORT``), a ``distributed.Client`` or a ``LocalCluster``; the result is
+        the same as a local run's (see :mod:`archsim.engine.cluster`).
 
     Returns
     -------
@@ -196,22 +203,33 @@ def sweep(
     by_rate = parameter == RATE_SCALE
     if by_rate and any(not isinstance(v, (int, float)) or v < 0 for v in values):
         raise UsageError(f"rate scales must be numbers >= 0, got {list(values)}")
+    from archsim.engine.batch import BatchRun, simulate_batch
+    from archsim.engine.cluster import open_executor
+
     topologies = _topologies(source, values, parameter, overrides)
     settings = {"duration_s": duration_s, "warmup_s": warmup_s, "replications": replications,
-                "seed": seed, "jobs": jobs, "max_in_flight": max_in_flight or
-                DEFAULT_MAX_IN_FLIGHT}
+                "seed": seed, "max_in_flight": max_in_flight or DEFAULT_MAX_IN_FLIGHT}
+    runs = [BatchRun(t, float(v) if by_rate else 1.0) for v, t in zip(values, topologies,
+                                                                     strict=True)]
+    chunk = 1 if stop_at_saturation else len(runs)
+    tasks = len(runs) * (replications or topologies[0].simulation.replications)
     points: list[SweepPoint] = []
     simulation: dict[str, Any] = {}
-    for index, (value, topology) in enumerate(zip(values, topologies, strict=True)):
-        def step(fraction: float, index: int = index) -> None:
-            if progress is not None:
-                progress((index + fraction) / len(values))
-        scale = float(value) if by_rate else 1.0
-        point, sim = _run_point(topology, value, scale, settings, step)
-        simulation = simulation or sim
-        points.append(point)
-        if stop_at_saturation and point.saturated:
-            break
+    with open_executor(jobs, cluster, tasks) as executor:
+        for start in range(0, len(runs), chunk):
+            def step(fraction: float, start: int = start) -> None:
+                if progress is not None:
+                    progress((start + fraction * chunk) / len(runs))
+            outcomes = simulate_batch(runs[start:start + chunk], executor=executor,
+                                      progress=step, **settings)
+            for run, value, outcome in zip(runs[start:start + chunk],
+                                           values[start:start + chunk], outcomes,
+                                           strict=True):
+                point, sim = _point(run.topology, value, run.rate_scale, outcome)
+                simulation = simulation or sim
+                points.append(point)
+            if stop_at_saturation and points[-1].saturated:
+                break
     if progress is not None:
         progress(1.0)
     return SweepResult(topologies[0].name, parameter, points, find_knee(points),
@@ -242,15 +260,11 @@ def format_value(value: float | str) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def _run_point(topology: Topology, value: float | str, scale: float,
-               settings: dict[str, Any],
-               progress: Callable[[float], None]) -> tuple[SweepPoint, dict[str, Any]]:
-    from archsim.engine.simulate import simulate
-
+def _point(topology: Topology, value: float | str, scale: float,
+           report: Report | ModelError) -> tuple[SweepPoint, dict[str, Any]]:
     analytic = {k: round(v, 4) for k, v in analytic_utilization(topology, scale).items()}
-    try:
-        report = simulate(topology, rate_scale=scale, progress=progress, **settings)
-    except ModelError as exc:
+    if isinstance(report, ModelError):
+        exc = report
         reasons = saturation_reasons(topology, scale, None, str(exc))
         offered = sum((w.rate or 0.0) * scale for w in topology.workload if w.is_open)
         return SweepPoint(value, scale, round(offered, 4), None, {}, {}, {}, analytic, None,

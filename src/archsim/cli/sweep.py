@@ -30,8 +30,13 @@ def command(
                                                      show_default="from the file")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
                                              show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (all points' "
+                                             "replications share them).",
                                              show_default="all cores")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Run on a Dask cluster instead: its scheduler address, e.g. "
+        "tcp://10.0.0.5:8786 (needs archsim[dask]; same result as a local run).",
+        show_default=False)] = None,
     overrides: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a value at every point: KEY=VALUE (repeatable).",
         show_default=False)] = None,
@@ -57,6 +62,7 @@ def command(
       archsim sweep monolith --rate-scale 0.2:2.0:0.2
       archsim sweep shop.yaml --param components.app.replicas=1:8 --plot replicas.svg
       archsim sweep shop.yaml --rate-scale 0.5,1,1.5,2 --csv > curve.csv
+      archsim sweep shop.yaml --rate-scale 0.1:3.0:0.1 --cluster tcp://10.0.0.5:8786
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
@@ -78,7 +84,8 @@ def command(
                            duration_s=None if duration_s == "file" else duration_s,  # type: ignore[arg-type]
                            warmup_s=warmup_s, replications=replications, seed=seed,
                            jobs=jobs, max_in_flight=max_in_flight,
-                           stop_at_saturation=stop_at_saturation, progress=progress)
+                           stop_at_saturation=stop_at_saturation, progress=progress,
+                           cluster=cluster)
         if plot:
             plot_sweep(result, plot)
     except SpecError as exc:
