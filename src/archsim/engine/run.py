@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from archsim.errors import ModelError
 from archsim.model.broker import Broker, SubscriberStats
@@ -88,12 +89,12 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
             if progress is not None:
                 progress(index / PROGRESS_SLICES)
     except Saturated:
-        worst = max(model.components.values(), key=lambda c: c.busiest())
+        worst, why = saturated_component(topology, model.components, settings.rate_scale)
         raise ModelError(
             f"more than {settings.max_in_flight} requests in flight at t={env.now:.3f}s: the "
-            f"model is unstable (offered load above capacity); the longest waiting room is at "
-            f"'{worst.name}' ({worst.busiest()} waiting). Lower the load, add capacity, bound "
-            "the waiting room with 'queue:', or raise the bound with --max-in-flight."
+            f"model is unstable (offered load above capacity) at '{worst}' ({why}). Lower the "
+            "load, add capacity, bound the waiting room with 'queue:', or raise the bound "
+            "with --max-in-flight."
         ) from None
     classes = tuple(client.stats(settings.duration_s) for client in model.clients)
     check_conservation(classes, model.ctx.in_flight)
@@ -108,6 +109,27 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
         classes=classes, components=components,
         in_flight_end=model.ctx.in_flight, subscribers=subscribers,
     )
+
+
+def saturated_component(topology: Topology, components: dict[str, Any],
+                        rate_scale: float) -> tuple[str, str]:
+    """Name the component that makes the model unstable, and why.
+
+    The component whose offered load (service demand law, own work only) is the largest share
+    of its workers is named when that share is >= 1: behind a blocking caller the caller's
+    waiting room grows too, but the cause is the callee. Otherwise the longest waiting room.
+    """
+    from archsim.analysis.visits import capacity_workers, offered_load
+
+    capacity = capacity_workers(topology)
+    ratios = {name: load / capacity[name]
+              for name, load in offered_load(topology, rate_scale).items() if capacity.get(name)}
+    if ratios:
+        name, ratio = max(ratios.items(), key=lambda item: item[1])
+        if ratio >= 1:
+            return name, f"offered load {ratio:.2f} x its {capacity[name]} workers"
+    worst = max(components.values(), key=lambda c: c.busiest())
+    return worst.name, f"{worst.busiest()} waiting"
 
 
 def check_conservation(classes: tuple[ClassStats, ...], in_flight: int) -> None:
