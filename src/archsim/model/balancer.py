@@ -48,10 +48,15 @@ class BalancerRuntime:
 
     def steps(self, endpoint: str) -> Steps:
         """Delay, pick a replica, forward (hop out and back); Task protocol."""
-        env = self.env
-        start = env._now
         target = self.target
         assert target is not None
+        if self.latency is None and self.hop is None:  # the target keeps our counters
+            return target.serve(self.pick(), target.endpoints[endpoint], self)
+        return self._forward(target, endpoint)
+
+    def _forward(self, target: ServiceRuntime, endpoint: str) -> Steps:
+        env = self.env
+        start = env._now
         try:
             if self.latency is not None:
                 yield self.latency()

@@ -130,12 +130,15 @@ class CallOp(Op):
         self.backoff_s = backoff_s
         self.multiplier = multiplier
         self.jitter = jitter
+        self.direct = latency is None and timeout_s is None and not max_retries
 
     def run(self, station: Station) -> Iterable[Any]:
         if self.p < 1.0 and self.route() >= self.p:
             return NOTHING
+        if self.direct:
+            return self.callee_steps(self.endpoint)
         if self.timeout_s is None and not self.max_retries:
-            return self.attempt()
+            return self.hopped()
         return self.guarded()
 
     def attempt(self) -> Iterable[Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from archsim.model.balancing import make_picker
+from archsim.model.errors import Rejected
 from archsim.model.station import Station
 from archsim.model.task import simpy_steps
 
@@ -36,6 +37,14 @@ class ComponentStats:
     departed: int
     residence_sum: float
     rejected: int
+
+
+class Counted(Protocol):
+    """Departure counters of a component (see :meth:`ServiceRuntime.serve`)."""
+
+    completed: int
+    departed: int
+    residence_sum: float
 
 
 class CompiledEndpoint:
@@ -75,39 +84,76 @@ class ServiceRuntime:
         """:meth:`steps` for a plain SimPy process (yields SimPy events only)."""
         return simpy_steps(self.env, self.steps(endpoint))
 
-    def serve(self, station: Station, endpoint: CompiledEndpoint) -> Steps:
-        """Serve one request at ``station`` (Task protocol); raises RequestError on failure."""
+    def serve(self, station: Station, endpoint: CompiledEndpoint,
+              via: Counted | None = None) -> Steps:
+        """Serve one request at ``station`` (Task protocol); raises RequestError on failure.
+
+        ``via`` is a component forwarding with no delay of its own (a load balancer without
+        latency or hops): its departure and residence counters are kept here, which saves it
+        a generator layer per request.
+        """
+        if self.blocking:
+            return self._serve_blocking(station, endpoint, via)
+        return self._serve_nonblocking(station, endpoint, via)
+
+    def _serve_blocking(self, station: Station, endpoint: CompiledEndpoint,
+                        via: Counted | None) -> Steps:
+        """A worker is held from the start of ``work`` to the end of the last step."""
+        env = self.env
+        start = env._now
+        try:
+            wait = station.admit()
+        except Rejected:
+            self._departed(via, 0.0)
+            raise
+        try:
+            if wait is not None:
+                yield wait
+            work = endpoint.work
+            if work is not None:
+                yield work()
+            ops = endpoint.ops
+            if ops:
+                for op in ops:
+                    yield from op.run(station)
+        finally:
+            station.finish()
+            self._departed(via, env._now - start)
+        self.completed += 1
+        if via is not None:
+            via.completed += 1
+
+    def _serve_nonblocking(self, station: Station, endpoint: CompiledEndpoint,
+                           via: Counted | None) -> Steps:
+        """Only ``work`` steps hold a worker; calls run without one."""
         env = self.env
         start = env._now
         station.enter()
         try:
-            if self.blocking:
+            work = endpoint.work
+            if work is not None:
                 wait = station.request()
                 if wait is not None:
                     yield wait
                 try:
-                    if endpoint.work is not None:
-                        yield endpoint.work()
-                    for op in endpoint.ops:
-                        yield from op.run(station)
+                    yield work()
                 finally:
                     station.release()
-            else:
-                if endpoint.work is not None:
-                    wait = station.request()
-                    if wait is not None:
-                        yield wait
-                    try:
-                        yield endpoint.work()
-                    finally:
-                        station.release()
-                for op in endpoint.ops:
-                    yield from op.run(station)
+            for op in endpoint.ops:
+                yield from op.run(station)
         finally:
             station.leave()
-            self.departed += 1
-            self.residence_sum += env._now - start
+            self._departed(via, env._now - start)
         self.completed += 1
+        if via is not None:
+            via.completed += 1
+
+    def _departed(self, via: Counted | None, residence_s: float) -> None:
+        self.departed += 1
+        self.residence_sum += residence_s
+        if via is not None:
+            via.departed += 1
+            via.residence_sum += residence_s
 
     def reset(self) -> None:
         """Start the measured window (end of warm-up)."""

@@ -50,7 +50,7 @@ class Station:
         self.name = name
         self.workers = workers
         self.queue_limit = queue if queue is not None else -1
-        self.waiting: deque[simpy.Event | Task] = deque()
+        self.waiting: deque[Task | simpy.Event] = deque()
         self.busy = 0
         self.present = 0
         self._last = 0.0
@@ -91,26 +91,21 @@ class Station:
     def acquire(self) -> simpy.Event | None:
         """Take a worker: None when one was free (taken at once), else an event to wait on.
 
+        For plain SimPy processes; tasks use :meth:`request` or :meth:`admit`.
+
         Raises
         ------
         Rejected
             When every worker is busy and the waiting room is full.
         """
-        self.advance()
-        if self.busy < self.workers:
-            self.busy += 1
+        waiting = self.request()
+        if waiting is None:
             return None
-        waiting = self.waiting
-        if len(waiting) == self.queue_limit:
-            self.rejected += 1
-            raise Rejected(self.name)
         event = self._env.event()
         waiting.append(event)
-        if len(waiting) > self.queue_max:
-            self.queue_max = len(waiting)
         return event
 
-    def request(self) -> deque[Task] | None:
+    def request(self) -> deque[Task | simpy.Event] | None:
         """Take a worker for a :class:`~archsim.model.task.Task`: None when one was free (taken
         at once), else the waiting room, which the task joins by yielding it.
 
@@ -119,10 +114,39 @@ class Station:
         Rejected
             When every worker is busy and the waiting room is full.
         """
-        self.advance()
+        now = self._env._now
+        dt = now - self._last
+        if dt:  # advance(), inlined on the hot path
+            self.busy_area += self.busy * dt
+            self.wait_area += len(self.waiting) * dt
+            self.present_area += self.present * dt
+            self._last = now
         if self.busy < self.workers:
             self.busy += 1
             return None
+        return self._join()
+
+    def admit(self) -> deque[Task | simpy.Event] | None:
+        """:meth:`enter` and :meth:`request` at once (blocking io holds the worker throughout).
+
+        A rejected request is not counted as present (it would be for zero seconds).
+        """
+        now = self._env._now
+        dt = now - self._last
+        if dt:
+            self.busy_area += self.busy * dt
+            self.wait_area += len(self.waiting) * dt
+            self.present_area += self.present * dt
+            self._last = now
+        if self.busy < self.workers:
+            self.busy += 1
+            self.present += 1
+            return None
+        waiting = self._join()
+        self.present += 1
+        return waiting
+
+    def _join(self) -> deque[Task | simpy.Event]:
         waiting = self.waiting
         if len(waiting) == self.queue_limit:
             self.rejected += 1
@@ -133,7 +157,28 @@ class Station:
 
     def release(self) -> None:
         """Free a worker, handing it straight to the first waiting request if any."""
-        self.advance()
+        now = self._env._now
+        dt = now - self._last
+        if dt:
+            self.busy_area += self.busy * dt
+            self.wait_area += len(self.waiting) * dt
+            self.present_area += self.present * dt
+            self._last = now
+        if self.waiting:
+            self.waiting.popleft().succeed()
+        else:
+            self.busy -= 1
+
+    def finish(self) -> None:
+        """:meth:`release` and :meth:`leave` at once."""
+        now = self._env._now
+        dt = now - self._last
+        if dt:
+            self.busy_area += self.busy * dt
+            self.wait_area += len(self.waiting) * dt
+            self.present_area += self.present * dt
+            self._last = now
+        self.present -= 1
         if self.waiting:
             self.waiting.popleft().succeed()
         else:
