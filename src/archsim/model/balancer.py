@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from archsim.model.balancing import make_picker
@@ -45,6 +47,14 @@ class BalancerRuntime:
     def handle(self, endpoint: str) -> Steps:
         """:meth:`steps` for a plain SimPy process (yields SimPy events only)."""
         return simpy_steps(self.env, self.steps(endpoint))
+
+    def entry(self, endpoint: str) -> Callable[[], Steps]:
+        """``steps(endpoint)`` resolved once: a zero-argument function per request."""
+        target = self.target
+        assert target is not None
+        if self.latency is None and self.hop is None:  # the target keeps our counters
+            return target.entry(endpoint, via=self, pick=self.pick)
+        return partial(self._forward, target, endpoint)
 
     def steps(self, endpoint: str) -> Steps:
         """Delay, pick a replica, forward (hop out and back); Task protocol."""

@@ -9,7 +9,7 @@ from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from archsim.model.errors import RequestError, Saturated, TimedOut
-from archsim.model.ops import catching
+from archsim.model.ops import catching, entry_of
 from archsim.model.task import NORMAL, URGENT, Task, start
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Client:
         self.ctx = ctx
         self.env = ctx.env
         self.entry = entry
-        self.entry_steps = getattr(entry, "steps", entry.handle)
+        self.enter: Callable[[], Iterable[Any]] | None = None  # resolved by start()
         self.endpoint = spec.endpoint
         self.hop = hop
         self.rate_per_s = (spec.rate or 0.0) * rate_scale if spec.is_open else None
@@ -69,6 +69,7 @@ class Client:
 
         env = self.env
         name = self.spec.name
+        self.enter = entry_of(self.entry, self.endpoint)
         if self.rate_per_s is not None:
             if self.rate_per_s <= 0:
                 return
@@ -107,7 +108,7 @@ class Client:
         began = env._now
         try:
             if self.timeout_s is None:
-                yield from self.path()
+                yield from (self.enter() if self.hop is None else self.hopped())  # type: ignore[misc]
             else:
                 timer = env.timeout(self.timeout_s)  # before the request starts, as with a
                 done = start(env, catching(self.path()))  # process it would be
@@ -128,7 +129,7 @@ class Client:
     def path(self) -> Iterable[Any]:
         """Client hop out, the entry component, hop back."""
         if self.hop is None:
-            return self.entry_steps(self.endpoint)
+            return self.enter()  # type: ignore[misc]
         return self.hopped()
 
     def hopped(self) -> Steps:
@@ -136,7 +137,7 @@ class Client:
         assert hop is not None
         yield hop()
         try:
-            yield from self.entry_steps(self.endpoint)
+            yield from self.enter()  # type: ignore[misc]
         except RequestError:
             yield hop()
             raise

@@ -10,7 +10,8 @@ error once.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archsim.model.errors import RequestError, TimedOut
@@ -32,7 +33,8 @@ class Callee(Protocol):
     """A component that can serve an endpoint (service or load balancer).
 
     ``steps`` follows the :class:`~archsim.model.task.Task` protocol; ``handle`` gives the same
-    steps as SimPy events, for code running in plain SimPy processes.
+    steps as SimPy events, for code running in plain SimPy processes. ``entry`` (optional)
+    resolves an endpoint once into a zero-argument function giving ``steps(endpoint)``.
     """
 
     name: str
@@ -40,6 +42,19 @@ class Callee(Protocol):
     def steps(self, endpoint: str) -> Steps: ...
 
     def handle(self, endpoint: str) -> Steps: ...
+
+
+def entry_of(callee: Callee, endpoint: str) -> Callable[[], Iterable[Any]]:
+    """A zero-argument function giving the steps of one request to ``callee``'s ``endpoint``.
+
+    Resolved once, after every component is compiled, so the hot path skips the endpoint
+    lookup and replica choice plumbing. A callee with only ``handle`` (SimPy events) works
+    too: a Task runs SimPy events.
+    """
+    entry = getattr(callee, "entry", None)
+    if entry is not None:
+        return entry(endpoint)  # type: ignore[no-any-return]
+    return partial(getattr(callee, "steps", callee.handle), endpoint)
 
 
 class Op:
@@ -94,10 +109,11 @@ class CallOp(Op):
     __slots__ = (
         "backoff_s",
         "callee",
-        "callee_steps",
         "caller",
         "ctx",
+        "direct",
         "endpoint",
+        "enter",
         "env",
         "jitter",
         "latency",
@@ -117,9 +133,8 @@ class CallOp(Op):
         self.env = ctx.env
         self.caller = caller
         self.callee = callee
-        # a callee without Task-protocol steps still works: a Task runs SimPy events too
-        self.callee_steps = getattr(callee, "steps", callee.handle)
         self.endpoint = endpoint
+        self.enter: Callable[[], Iterable[Any]] | None = None  # resolved on first use
         self.p = p
         self.latency = latency
         rng = ctx.rng(stream)
@@ -136,15 +151,25 @@ class CallOp(Op):
         if self.p < 1.0 and self.route() >= self.p:
             return NOTHING
         if self.direct:
-            return self.callee_steps(self.endpoint)
+            enter = self.enter
+            if enter is None:
+                enter = self.enter = entry_of(self.callee, self.endpoint)
+            return enter()
         if self.timeout_s is None and not self.max_retries:
             return self.hopped()
         return self.guarded()
 
+    def callee_steps(self) -> Iterable[Any]:
+        """The callee's steps for one request."""
+        enter = self.enter
+        if enter is None:
+            enter = self.enter = entry_of(self.callee, self.endpoint)
+        return enter()
+
     def attempt(self) -> Iterable[Any]:
         """One try: the callee's steps, inside a hop each way when there is latency."""
         if self.latency is None:
-            return self.callee_steps(self.endpoint)
+            return self.callee_steps()
         return self.hopped()
 
     def hopped(self) -> Steps:
@@ -152,7 +177,7 @@ class CallOp(Op):
         assert latency is not None
         yield latency()
         try:
-            yield from self.callee_steps(self.endpoint)
+            yield from self.callee_steps()
         except RequestError:
             yield latency()  # the error response travels back too
             raise

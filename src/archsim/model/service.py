@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from archsim.model.balancing import make_picker
+from archsim.model.balancing import Picker, make_picker
 from archsim.model.errors import Rejected
 from archsim.model.station import Station
 from archsim.model.task import simpy_steps
@@ -80,6 +82,20 @@ class ServiceRuntime:
         """Serve ``endpoint`` on a replica chosen by the client-side policy (Task protocol)."""
         return self.serve(self.pick(), self.endpoints[endpoint])
 
+    def entry(self, endpoint: str, via: Counted | None = None,
+              pick: Picker | None = None) -> Callable[[], Steps]:
+        """``steps(endpoint)`` resolved once: a zero-argument function per request.
+
+        ``via`` and ``pick`` are a forwarding balancer's counters and replica choice (see
+        :meth:`serve`); by default the service's own client-side policy picks.
+        """
+        compiled = self.endpoints[endpoint]
+        serve = self._serve_blocking if self.blocking else self._serve_nonblocking
+        if len(self.replicas) == 1:  # every policy picks the only replica, drawing nothing
+            return partial(serve, self.replicas[0], compiled, via)
+        choose = pick if pick is not None else self.pick
+        return lambda: serve(choose(), compiled, via)
+
     def handle(self, endpoint: str) -> Steps:
         """:meth:`steps` for a plain SimPy process (yields SimPy events only)."""
         return simpy_steps(self.env, self.steps(endpoint))
@@ -118,7 +134,12 @@ class ServiceRuntime:
                     yield from op.run(station)
         finally:
             station.finish()
-            self._departed(via, env._now - start)
+            residence = env._now - start
+            self.departed += 1
+            self.residence_sum += residence
+            if via is not None:
+                via.departed += 1
+                via.residence_sum += residence
         self.completed += 1
         if via is not None:
             via.completed += 1

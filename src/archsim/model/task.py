@@ -46,7 +46,7 @@ class Task:
     ``_value`` are what :meth:`simpy.Environment.step` reads from an event.
     """
 
-    __slots__ = ("_eid", "_env", "_queue", "_send", "_throw", "callbacks", "done")
+    __slots__ = ("_env", "_steps", "callbacks", "done")
 
     _ok = True
     _value = None
@@ -54,17 +54,14 @@ class Task:
     def __init__(self, env: simpy.Environment, steps: Steps, done: simpy.Event | None = None,
                  at_once: bool = True) -> None:
         self._env = env
-        self._queue = env._queue  # type: ignore[attr-defined]
-        self._eid = env._eid  # type: ignore[attr-defined]
-        self._send = steps.send
-        self._throw = steps.throw
+        self._steps = steps
         self.done = done
         if at_once:
             self.callbacks: Any = None
             self.wake()
         else:  # where env.process would start it: after the current event, before others
             self.callbacks = _WAKE
-            heappush(self._queue, (env._now, URGENT, next(self._eid), self))
+            heappush(env._queue, (env._now, URGENT, next(env._eid), self))  # type: ignore[attr-defined]
 
     def wake(self, event: Any = None) -> None:
         """Resume the generator until it waits again or ends.
@@ -75,24 +72,22 @@ class Task:
         while True:
             try:
                 if event is None or event._ok:
-                    target = self._send(None)
+                    target = self._steps.send(None)
                 else:
                     event._defused = True
-                    target = self._throw(event._value)
+                    target = self._steps.throw(event._value)
             except StopIteration as stop:
                 if self.done is not None:
                     self.done.succeed(stop.value)
                 return
-            if target.__class__ is float:
+            if target.__class__ is float or (target.__class__ is not deque
+                                             and isinstance(target, (int, float))):
                 self.callbacks = _WAKE
-                heappush(self._queue, (self._env._now + target, NORMAL, next(self._eid), self))
+                env = self._env
+                heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))  # type: ignore[attr-defined]
                 return
             if target.__class__ is deque:
                 target.append(self)
-                return
-            if isinstance(target, (int, float)):  # an integer delay (floats take the first branch)
-                self.callbacks = _WAKE
-                heappush(self._queue, (self._env._now + target, NORMAL, next(self._eid), self))
                 return
             if target.callbacks is not None:
                 target.callbacks.append(self.wake)
@@ -102,7 +97,8 @@ class Task:
     def succeed(self) -> None:
         """Wake the task ``now``, after the events already due now (a worker handed over)."""
         self.callbacks = _WAKE
-        heappush(self._queue, (self._env._now, NORMAL, next(self._eid), self))
+        env = self._env
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))  # type: ignore[attr-defined]
 
 
 _WAKE = (Task.wake,)
