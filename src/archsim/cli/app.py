@@ -15,6 +15,7 @@ from archsim.cli import (
     graph,
     models,
     new,
+    report,
     run,
     schema,
     sweep,
@@ -56,6 +57,7 @@ app.command("schema")(schema.command)
 app.command("graph")(graph.command)
 app.command("models")(models.command)
 app.command("new")(new.command)
+app.command("report")(report.command)
 
 
 def main() -> None:

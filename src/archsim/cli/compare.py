@@ -49,6 +49,9 @@ def command(
         "(to see what common random numbers gain).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON comparison only.")
                        ] = False,
+    plot: Annotated[str | None, typer.Option(
+        "--plot", help="Also draw p99 per class and utilization per component, layouts side "
+        "by side, to this .png, .svg or .pdf (needs matplotlib).", show_default=False)] = None,
 ) -> None:
     """Simulate layouts alike and show them side by side, best value marked.
 
@@ -64,6 +67,7 @@ def command(
       archsim compare shop.yaml --variant components.app.replicas=6
       archsim compare shop.yaml --variant "components.app.replicas=6,components.app.workers=8"
       archsim compare a.yaml b.yaml --replications 10 --json
+      archsim compare monolith.yaml microservices.yaml --plot layouts.svg
     """
     if variants and len(topologies) != 1:
         raise typer.BadParameter(f"--variant needs exactly one TOPOLOGY, got {len(topologies)}",
@@ -76,9 +80,11 @@ def command(
     warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
     from archsim.analysis.compare import compare
     from archsim.cli.progress import LazyProgress
-    from archsim.errors import ModelError, SpecError, UsageError
+    from archsim.cli.run import check_plot, draw_plot
+    from archsim.errors import ArchsimError, SpecError, UsageError
 
     try:
+        check_plot(plot)
         layouts = _load(topologies, variants or [], overrides or [])
         with LazyProgress(f"comparing {len(layouts)} layouts") as progress:
             comparison = compare(layouts, duration_s=None if duration_s == "file" else duration_s,
@@ -90,9 +96,13 @@ def command(
         raise typer.Exit(1) from None
     except UsageError as exc:
         fail(str(exc), 2)
-    except ModelError as exc:
+    except ArchsimError as exc:
         fail(str(exc), 1)
     _emit(comparison, as_json)
+    if plot:
+        from archsim.report.figures import plot_comparison
+
+        draw_plot(plot_comparison, comparison, plot)
 
 
 def _load(topologies: list[str], variants: list[str], overrides: list[str]) -> Any:

@@ -46,6 +46,9 @@ def command(
                                                help="Write the report to this file.")] = None,
     max_in_flight: Annotated[int, typer.Option(
         min=1, help="Stop an unstable run past this many requests in flight.")] = 200_000,
+    plot: Annotated[str | None, typer.Option(
+        "--plot", help="Also draw latency distributions and utilization to this .png, .svg "
+        "or .pdf (needs matplotlib).", show_default=False)] = None,
 ) -> None:
     """Simulate a topology and report throughput, latency, utilization and the bottleneck.
 
@@ -53,6 +56,7 @@ def command(
       archsim run monolith
       archsim run shop.yaml --duration 120s --replications 10 --json
       archsim run shop.yaml --set components.app.replicas=6 --rate-scale 1.5
+      archsim run shop.yaml --plot latency.png
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
@@ -60,10 +64,11 @@ def command(
     warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
     from archsim.cli.progress import LazyProgress
     from archsim.engine.simulate import simulate
-    from archsim.errors import ModelError, SpecError, UsageError
+    from archsim.errors import ArchsimError, SpecError, UsageError
     from archsim.spec.loader import load
 
     try:
+        check_plot(plot)
         topo = load(resolve_topology(topology), overrides or ())
         with LazyProgress(f"simulating {topo.name}") as progress:
             report = simulate(topo, duration_s=None if duration_s == "file" else duration_s,
@@ -75,9 +80,33 @@ def command(
         raise typer.Exit(1) from None
     except UsageError as exc:
         fail(str(exc), 2)
-    except ModelError as exc:
+    except ArchsimError as exc:
         fail(str(exc), 1)
     emit(report, as_json, as_csv, output)
+    if plot:
+        from archsim.report.figures import plot_run
+
+        draw_plot(plot_run, report, plot)
+
+
+def check_plot(path: str | None) -> None:
+    """Refuse a bad --plot file type (exit 2) or a missing matplotlib (exit 1) before running."""
+    if path:
+        from archsim.report.plot import check_plot_path, require_matplotlib
+
+        check_plot_path(path)
+        require_matplotlib()
+
+
+def draw_plot(draw: object, result: object, path: str) -> None:
+    """Draw ``result`` to ``path`` with ``draw`` and say so on stderr (exit 1 on failure)."""
+    from archsim.errors import ArchsimError
+
+    try:
+        draw(result, path)  # type: ignore[operator]
+    except ArchsimError as exc:
+        fail(str(exc), 1)
+    stderr.print(f"plot written to {path}", markup=False)
 
 
 def emit(report: object, as_json: bool, as_csv: bool, output: str | None) -> None:

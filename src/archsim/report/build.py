@@ -69,6 +69,20 @@ class Report:
             "warnings": self.warnings,
         }
 
+    def _repr_html_(self) -> str:
+        """Tables and charts for a Jupyter notebook (see :mod:`archsim.report.notebook`)."""
+        from archsim.report.notebook import report_html
+
+        return report_html(self)
+
+    def to_frame(self, section: str = "requests") -> Any:
+        """One section as a pandas DataFrame: ``requests``, ``components``, ``subscribers``,
+        ``slos`` or ``long`` (needs ``archsim[notebook]``; see :mod:`archsim.report.notebook`).
+        """
+        from archsim.report.notebook import report_frame
+
+        return report_frame(self, section)
+
 
 def build_report(topology: Topology, results: list[ReplicationResult], seed: int,
                  rate_scale: float = 1.0) -> Report:
