@@ -25,8 +25,8 @@ from archsim.report.document import (
     from_sweep,
     kind_of,
 )
-from archsim.report.figures import timeline_series
 from archsim.report.html import render_html
+from archsim.report.timeline_charts import timeline_series
 
 from .conftest import SHOP
 

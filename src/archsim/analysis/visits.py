@@ -55,6 +55,10 @@ def _walk(topology: Topology, component: str, endpoint: str, factor: float,
     entry[0] += factor
     entry[1] = work
     _walk_steps(topology, ep.calls, factor, out, depth)
+    if spec.type == "cache" and spec.has_misses and not ep.write:
+        _walk_steps(topology, spec.miss, factor * (1.0 - expected_hit_ratio(spec)), out, depth)
+
+
 
 
 def _walk_steps(topology: Topology, steps: tuple[Any, ...], factor: float,
@@ -83,6 +87,32 @@ def offered_load(topology: Topology, rate_scale: float = 1.0) -> dict[str, float
 
 
 def capacity_workers(topology: Topology) -> dict[str, int]:
-    """Workers across all replicas of each service component."""
-    return {name: spec.replicas * spec.workers for name, spec in topology.components.items()
-            if spec.type in SERVICE_KINDS}
+    """Workers across all replicas (read replicas included) of each service component."""
+    return {name: (spec.replicas + getattr(spec, "read_replicas", 0)) * spec.workers
+            for name, spec in topology.components.items() if spec.type in SERVICE_KINDS}
+
+
+def expected_hit_ratio(spec: Any) -> float:
+    """A cache's hit ratio: ``hit_ratio``, the Che approximation for ``keys``, or 1."""
+    if spec.hit_ratio is not None:
+        return float(spec.hit_ratio)
+    if spec.keys is not None:
+        from archsim.analysis.cache import che_hit_ratio
+
+        return che_hit_ratio(spec.keys.count, spec.keys.skew, spec.keys.capacity)
+    return 1.0
+
+
+def miss_call_targets(spec: Any) -> list[tuple[str, float]]:
+    """Calls one cache miss makes: (component, mean calls per miss), in first-call order."""
+    counts: dict[str, float] = {}
+
+    def walk(steps: tuple[Any, ...]) -> None:
+        for step in steps:
+            if isinstance(step, CallStep):
+                counts[step.component] = counts.get(step.component, 0.0) + step.p
+            elif isinstance(step, ParallelStep):
+                walk(step.parallel)
+
+    walk(spec.miss)
+    return list(counts.items())

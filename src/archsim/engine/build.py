@@ -13,6 +13,7 @@ from archsim.model.compile import compile_service, hop_sampler
 from archsim.model.context import Context
 from archsim.model.registry import runtime_class
 from archsim.model.service import ServiceRuntime
+from archsim.model.zones import client_dist, hop_dist, zone_of
 
 if TYPE_CHECKING:
     import simpy
@@ -39,6 +40,7 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
         When the topology uses something the engine cannot simulate.
     """
     ctx = Context(env, seed, max_in_flight)
+    ctx.network = topology.network
     network = topology.network.latency
     for name, spec in topology.components.items():
         ctx.components[name] = runtime_class(spec.type)(name, spec, ctx)
@@ -50,7 +52,8 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
             if not isinstance(target, ServiceRuntime):
                 raise ModelError(f"load balancer {name!r}: target {runtime.spec.target!r} is "
                                  "not a service")
-            runtime.link(target, hop_sampler(ctx, None, network, f"{name}->replica"))
+            forward = hop_dist(ctx, zone_of(ctx, target), target, network)
+            runtime.link(target, hop_sampler(ctx, None, forward, f"{name}->replica"))
         elif isinstance(runtime, Broker):
             runtime.link(ctx.components,  # type: ignore[arg-type]
                          lambda key: hop_sampler(ctx, None, network, f"consumer:{key}"))
@@ -59,6 +62,6 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
     clients = []
     for workload in topology.workload:
         entry = ctx.components[workload.component]
-        hop = hop_sampler(ctx, None, network, f"client:{workload.name}")
+        hop = hop_sampler(ctx, None, client_dist(ctx, entry, network), f"client:{workload.name}")
         clients.append(Client(workload, ctx, entry, hop, rate_scale))
     return Model(ctx, dict(ctx.components), clients)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from archsim.errors import ModelError
 from archsim.model.ops import CallOp, Op, ParallelOp, WorkOp
 from archsim.model.service import CompiledEndpoint, ServiceRuntime
+from archsim.model.zones import ZonedReads, hop_dist, spans_zones
+from archsim.spec.dists import ZERO
 from archsim.spec.steps import CallStep, ParallelStep, PublishStep, WorkStep
 
 if TYPE_CHECKING:
@@ -22,6 +24,9 @@ def compile_service(service: ServiceRuntime, ctx: Context, network: Dist) -> Non
                for index, step in enumerate(endpoint.calls)]
         work = ctx.sampler(endpoint.work, f"work:{prefix}")
         service.endpoints[name] = CompiledEndpoint(name, work, ops)
+    extra = getattr(service, "compile_extra", None)  # caches' misses, databases' replication
+    if extra is not None:
+        extra(lambda step, stream: _compile(step, service, ctx, network, stream))
 
 
 def hop_sampler(ctx: Context, override: Dist | None, network: Dist, stream: str) -> Sampler | None:
@@ -37,9 +42,12 @@ def _compile(step: Any, service: ServiceRuntime, ctx: Context, network: Dist,
     if isinstance(step, CallStep):
         callee = ctx.components[step.component]
         retries = step.retries
+        hop = hop_dist(ctx, service.spec.zone, callee, network)
+        if step.latency is None and spans_zones(callee):  # the hop depends on the replica
+            callee, hop = ZonedReads(callee, service.spec.zone, stream), ZERO  # type: ignore[arg-type]
         return CallOp(
             ctx, service.name, callee, step.endpoint, step.p,  # type: ignore[arg-type]
-            hop_sampler(ctx, step.latency, network, stream), f"route:{stream}",
+            hop_sampler(ctx, step.latency, hop, stream), f"route:{stream}",
             timeout_s=step.timeout,
             max_retries=retries.max if retries else 0,
             backoff_s=retries.backoff if retries else 0.0,

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import simpy
 
     from archsim.spec.dists import Dist
+    from archsim.spec.schema import Network
 
 Sampler = Callable[[], float]
 
@@ -37,6 +38,7 @@ class Context:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self.components: dict[str, object] = {}
+        self.network: Network | None = None  # set by the builder (zones)
 
     def rng(self, stream: str) -> np.random.Generator:
         """The independent random stream called ``stream`` for this replication's seed."""

@@ -10,14 +10,16 @@ from typing import Any
 
 from archsim.errors import ModelError
 from archsim.model.balancer import BalancerRuntime
+from archsim.model.cache import CacheRuntime
+from archsim.model.database import DatabaseRuntime
 from archsim.model.queue import QueueRuntime
 from archsim.model.service import ServiceRuntime
 from archsim.model.topic import TopicRuntime
 
 KINDS: dict[str, type[Any]] = {
     "service": ServiceRuntime,
-    "database": ServiceRuntime,
-    "cache": ServiceRuntime,
+    "database": DatabaseRuntime,
+    "cache": CacheRuntime,
     "load_balancer": BalancerRuntime,
     "topic": TopicRuntime,
     "queue": QueueRuntime,

@@ -12,6 +12,7 @@ from archsim.analysis.slo import evaluate_slos
 from archsim.analysis.stats import mean_ci95, percentiles_ms
 from archsim.analysis.visits import capacity_workers, offered_load
 from archsim.report.analytic import add_analytic
+from archsim.report.datatier import datatier_figures
 
 if TYPE_CHECKING:
     from archsim.engine.run import ReplicationResult
@@ -176,6 +177,7 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
             entry["residence_ms_mean"] = _r(
                 sum(c.residence_sum for c in per_rep) / departed * 1000 if departed else 0.0)
             entry["littles_law"] = _little(number, little)
+        entry.update(datatier_figures(per_rep, duration))
         out[first.name] = entry
     return out
 

@@ -28,18 +28,13 @@ LATENCY_AXIS = "latency (ms, log scale)"
 SHARE_AXIS = "requests completed within (%)"
 UTILIZATION_AXIS = "utilization (% of workers busy)"
 P99_AXIS = "p99 latency (ms)"
-TIME_AXIS = "time (s)"
 BOTTLENECK_COLOR = "tab:red"
 BAR_COLOR = "tab:blue"
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0))
 CDF_POINTS = 400
-MAX_TIMELINE_CHARTS = 12
-MAX_LINES = 10
 MAX_COMPARED_COMPONENTS = 14
-TIME_KEYS = ("t_s", "time_s", "start_s", "times_s", "interval_start_s", "at_s", "t")
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
-_UNITS = {"_rps": "per second", "_ms": "ms", "_s": "s", "_pct": "%"}
 
 
 @contextmanager
@@ -262,84 +257,3 @@ def latency_by_class(series: Mapping[str, Sequence[tuple[str, Any, Mapping[str, 
             panel.set_visible(False)
         figure.tight_layout()
         return figure_svg(figure, ident)
-
-
-def timeline_series(timeline: Any) -> tuple[list[float], dict[str, dict[str, list[float]]]]:
-    """Times and ``{metric: {series: values}}`` from a report's ``timeline``, whatever its shape.
-
-    Accepted: a mapping with a time list (``t_s``, ``time_s``, ...) and number lists of the
-    same length at any depth (``{"requests": {"browse": {"p99_ms": [...]}}}``), the same with
-    the records under ``intervals``/``points``, or a list of records. A series is named by its
-    path; its metric is the last key. Returns no metrics when nothing fits.
-    """
-    if isinstance(timeline, Mapping):
-        for key in ("intervals", "points", "records"):
-            if isinstance(timeline.get(key), list) and not _time_key(timeline):
-                return timeline_series(timeline[key])
-    if isinstance(timeline, list) and timeline and all(isinstance(r, Mapping)
-                                                       for r in timeline):
-        columns: dict[str, list[Any]] = {}
-        for record in timeline:
-            for key, value in _leaves(record, ""):
-                columns.setdefault(key, []).append(value)
-        timeline = columns
-    if not isinstance(timeline, Mapping):
-        return [], {}
-    key = _time_key(timeline)
-    times = timeline.get(key) if key else None
-    if not isinstance(times, list) or not all(_number(t) for t in times):
-        return [], {}
-    metrics: dict[str, dict[str, list[float]]] = {}
-    for path, values in _leaves(timeline, ""):
-        if path == key or not isinstance(values, list) or len(values) != len(times):
-            continue
-        if not all(v is None or _number(v) for v in values):
-            continue
-        parts = path.split(".")
-        entity = ".".join(parts[:-1]) or "all"
-        metrics.setdefault(parts[-1], {})[entity] = [
-            float("nan") if v is None else float(v) for v in values]
-    return [float(t) for t in times], metrics
-
-
-def timeline_svgs(timeline: Any, ident: str) -> list[str]:
-    """One chart per timeline metric (lines per series) as inline SVG; [] when none fit."""
-    times, metrics = timeline_series(timeline)
-    charts = []
-    for number, (metric, series) in enumerate(list(metrics.items())[:MAX_TIMELINE_CHARTS]):
-        with slide_figure(1, 1, (SLIDE_SIZE[0], 3.6)) as (figure, axes):
-            panel = axes[0][0]
-            for name, values in list(series.items())[:MAX_LINES]:
-                panel.plot(times, values, "-", linewidth=1.8, label=name)
-            panel.set_xlabel(TIME_AXIS)
-            panel.set_ylabel(axis_label(metric))
-            panel.set_title(f"timeline: {axis_label(metric)}")
-            if len(series) > 1 or next(iter(series)) != "all":
-                panel.legend(loc="best")
-            figure.tight_layout()
-            charts.append(figure_svg(figure, f"{ident}-{number}"))
-    return charts
-
-
-def axis_label(metric: str) -> str:
-    """``throughput_rps`` -> ``throughput (per second)``; ``p99_ms`` -> ``p99 (ms)``."""
-    for suffix, unit in _UNITS.items():
-        if metric.endswith(suffix):
-            return f"{metric.removesuffix(suffix).replace('_', ' ')} ({unit})"
-    return metric.replace("_", " ")
-
-
-def _time_key(mapping: Mapping[str, Any]) -> str | None:
-    return next((k for k in TIME_KEYS if isinstance(mapping.get(k), list)), None)
-
-
-def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield from _leaves(inner, f"{prefix}.{key}" if prefix else str(key))
-    else:
-        yield prefix, value
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -102,7 +102,7 @@ def layout_view(layout: Layout, anchor: str, notices: list[str],
     view["tables"] = run_tables(run, f"{anchor}-")
     view["charts"] = _charts(notices, _run_chart, run, layout.samples, f"{anchor}-chart")
     if run.get("timeline") is not None:
-        from archsim.report.figures import timeline_svgs
+        from archsim.report.timeline_charts import timeline_svgs
 
         view["timeline"] = _charts(notices, timeline_svgs, run["timeline"],
                                    f"{anchor}-timeline")

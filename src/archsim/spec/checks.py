@@ -157,6 +157,37 @@ class _Checker:
                 ep_loc = (*loc, "endpoints", ep_name, "calls")
                 for step, step_loc in _walk_steps(endpoint["calls"], ep_loc):
                     self.check_step(node, step, step_loc)
+        self.check_miss(name, comp, loc)
+        self.check_zones(comp, loc)
+
+    def check_miss(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
+        """A cache's ``miss`` steps: their targets, and call-graph edges from every endpoint."""
+        miss, endpoints = comp.get("miss"), comp.get("endpoints")
+        if not isinstance(miss, list) or not isinstance(endpoints, dict) or not endpoints:
+            return
+        nodes = [f"{name}/{e}" for e in endpoints]
+        before = set(self.graph.successors(nodes[0]))
+        for step, step_loc in _walk_steps(miss, (*loc, "miss")):
+            self.check_step(nodes[0], step, step_loc)
+        for target in set(self.graph.successors(nodes[0])) - before:
+            edge_loc = self.graph.edges[nodes[0], target]["loc"]
+            for node in nodes[1:]:
+                self.graph.add_edge(node, target, loc=edge_loc)
+
+    def check_zones(self, comp: dict[str, Any], loc: Loc) -> None:
+        """``zone`` and ``replica_zones`` name zones of ``network.zones``."""
+        network = self.data.get("network")
+        zones = network.get("zones") if isinstance(network, dict) else None
+        known = [str(z) for z in zones] if isinstance(zones, dict) else []
+        named: list[tuple[Loc, Any]] = [((*loc, "zone"), comp.get("zone"))]
+        replica_zones = comp.get("replica_zones")
+        if isinstance(replica_zones, list):
+            named += [((*loc, "replica_zones", i), z) for i, z in enumerate(replica_zones)]
+        for zone_loc, zone in named:
+            if isinstance(zone, str) and zone not in known:
+                self.add(zone_loc, f"expected a zone of network.zones "
+                         f"({', '.join(known) or 'none declared'}), got '{zone}'."
+                         f"{suggest(zone, known)}")
 
     def check_step(self, node: str, step: dict[str, Any], loc: Loc) -> None:
         if "to" in step:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, model_validator
 
+from archsim.spec.datatier import CacheKeys, ReadFrom, Replication
 from archsim.spec.dists import ZERO, Work
-from archsim.spec.steps import Endpoint
-from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Spec
+from archsim.spec.steps import Endpoint, Step
+from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Spec
 
 Policy = Literal["round_robin", "random", "least_connections", "power_of_two"]
 
@@ -31,23 +32,81 @@ class ServiceSpec(Spec):
     queue: NonNegativeCount | None = None
     io: Literal["blocking", "nonblocking"] = "blocking"
     policy: Policy = "round_robin"
+    zone: Name | None = None
     endpoints: Annotated[dict[Name, Endpoint], Field(min_length=1)]
 
 
 class DatabaseSpec(ServiceSpec):
-    """A database: a service whose workers are its connection pool (default 20)."""
+    """A database: a service whose workers are its connection pool (default 20).
+
+    With ``read_replicas`` the ``replicas`` are primaries (one) and reads go to the read
+    replicas (``read_from``); writes (endpoints with ``write: true``) go to the primary and
+    are copied to every read replica as ``replication`` says.
+    """
 
     kind: ClassVar[str] = "database"
     type: Literal["database"] = "database"  # type: ignore[assignment]
     workers: Count = 20
+    read_replicas: NonNegativeCount = 0
+    replica_zones: tuple[Name, ...] | None = None
+    read_from: ReadFrom = "replicas"
+    replication: Replication | None = None
+
+    @model_validator(mode="after")
+    def _replicas_consistent(self) -> DatabaseSpec:
+        if not self.read_replicas:
+            for key in ("replica_zones", "replication", "read_from"):
+                if key in self.model_fields_set:
+                    raise ValueError(f"expected '{key}' only with 'read_replicas' >= 1, "
+                                     "got no read replicas")
+            return self
+        if self.replicas != 1:
+            raise ValueError("expected 'replicas: 1' (one primary) with 'read_replicas', "
+                             f"got replicas: {self.replicas}")
+        zones = self.replica_zones
+        if zones is not None and len(zones) != self.read_replicas:
+            raise ValueError(f"expected {self.read_replicas} 'replica_zones' (one per read "
+                             f"replica), got {len(zones)}")
+        acks = self.replication.acks if self.replication else None
+        if acks is not None and acks > self.read_replicas:
+            raise ValueError(f"expected 'acks' <= read_replicas ({self.read_replicas}), "
+                             f"got acks: {acks}")
+        return self
+
+    @property
+    def replication_or_default(self) -> Replication:
+        """``replication``, or asynchronous with no latency when not given."""
+        return self.replication if self.replication is not None else Replication()
 
 
 class CacheSpec(ServiceSpec):
-    """A cache: a service with many cheap workers (default 64)."""
+    """A cache: a service with many cheap workers (default 64).
+
+    A read endpoint (not ``write: true``) hits with probability ``hit_ratio``, or as an LRU
+    of ``keys.capacity`` entries over a Zipf key population says; a miss runs the ``miss``
+    steps after the endpoint's own steps.
+    """
 
     kind: ClassVar[str] = "cache"
     type: Literal["cache"] = "cache"  # type: ignore[assignment]
     workers: Count = 64
+    hit_ratio: Probability | None = None
+    keys: CacheKeys | None = None
+    miss: tuple[Step, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_hit_model(self) -> CacheSpec:
+        if self.hit_ratio is not None and self.keys is not None:
+            raise ValueError("expected one of 'hit_ratio' or 'keys', got both")
+        if self.miss and self.hit_ratio is None and self.keys is None:
+            raise ValueError("expected 'hit_ratio' or 'keys' with 'miss' steps (every request "
+                             "hits without them), got neither")
+        return self
+
+    @property
+    def has_misses(self) -> bool:
+        """Whether read endpoints can miss (a hit ratio or a key population is given)."""
+        return self.hit_ratio is not None or self.keys is not None
 
 
 class LoadBalancerSpec(Spec):

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from archsim.spec.components import Component
+from archsim.spec.datatier import ZoneSpec
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Rate, Spec
 from archsim.spec.units import parse_duration
@@ -47,9 +48,52 @@ class Simulation(Spec):
 
 
 class Network(Spec):
-    """Default one-way latency of every call hop (each direction)."""
+    """Default one-way latency of every call hop (each direction), and zones.
+
+    A hop between components in two different zones takes the zones' link latency (each
+    direction); a hop within one zone, or to a component without a zone, takes ``latency``.
+    """
 
     latency: Work = ZERO
+    zones: dict[Name, ZoneSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _links_known_and_complete(self) -> Network:
+        names = list(self.zones)
+        pairs: dict[frozenset[str], str] = {}
+        for name, zone in self.zones.items():
+            for other in zone.links:
+                if other not in self.zones:
+                    raise ValueError(f"expected a zone of network.zones ({', '.join(names)}) "
+                                     f"in zones.{name}.links, got '{other}'")
+                if other == name:
+                    raise ValueError(f"expected links to other zones in zones.{name}.links, "
+                                     f"got '{name}' itself (within a zone: network.latency)")
+                pair = frozenset((name, other))
+                if pair in pairs:
+                    raise ValueError(f"expected the latency between '{name}' and '{other}' "
+                                     f"once, got it in zones.{pairs[pair]} and zones.{name}")
+                pairs[pair] = name
+        for index, first in enumerate(names):
+            for second in names[index + 1:]:
+                if frozenset((first, second)) not in pairs:
+                    raise ValueError(f"expected a latency between every two zones, got none "
+                                     f"between '{first}' and '{second}' (add zones.{first}"
+                                     f".links.{second})")
+        return self
+
+    def between(self, first: str | None, second: str | None) -> Work:
+        """One-way latency of a hop from zone ``first`` to ``second`` (None: no zone)."""
+        if first is None or second is None or first == second:
+            return self.latency
+        links = self.zones[first].links
+        return links[second] if second in links else self.zones[second].links[first]
+
+    def to_client(self, zone: str | None) -> Work:
+        """One-way latency between the clients and zone ``zone``."""
+        if zone is None or self.zones[zone].client is None:
+            return self.latency
+        return self.zones[zone].client  # type: ignore[return-value]
 
 
 class Workload(Spec):

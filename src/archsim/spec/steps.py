@@ -111,6 +111,7 @@ class Endpoint(Spec):
 
     work: Work = ZERO
     calls: tuple[Step, ...] = ()
+    write: bool = False
 
 
 def iter_calls(steps: tuple[Any, ...]) -> list[tuple[Any, tuple[str | int, ...]]]:

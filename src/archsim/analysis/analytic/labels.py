@@ -61,7 +61,21 @@ def _walk(network: Network, node: str, tree: Tree, seen: set[str]) -> None:
         _walk(network, endpoint_node(spec.target, endpoint), tree, seen)
         return
     tree.stations.add(component)
+    tree.notes.extend(datatier_notes(network, component, spec))
     _walk_steps(network, node, spec.endpoints[endpoint].calls, tree, seen)
+
+
+def datatier_notes(network: Network, name: str, spec: Any) -> list[str]:
+    """What the analytic estimate leaves out of caches, read replicas and zones."""
+    notes = []
+    if getattr(spec, "has_misses", False):
+        notes.append(f"{name}: cache misses and their 'miss' steps left out")
+    if getattr(spec, "read_replicas", 0):
+        notes.append(f"{name}: read replicas and replication waits left out")
+    if network.topology.network.zones:
+        notes.append("zone latencies left out (network.latency taken for every hop)")
+    return notes
+
 
 
 def _walk_steps(network: Network, node: str, steps: tuple[Any, ...], tree: Tree,
