@@ -26,7 +26,7 @@ from archsim.report.document import (
     kind_of,
 )
 from archsim.report.html import render_html
-from archsim.report.timeline_charts import timeline_series
+from archsim.report.timeline_charts import timeline_series, warmup_end
 
 from .conftest import SHOP
 
@@ -121,14 +121,27 @@ def test_without_matplotlib_the_page_says_so(shop: Any, shop_report: Any) -> Non
     {"intervals": [{"t_s": 0, "app": {"utilization": 0.5}},
                    {"t_s": 1, "app": {"utilization": 0.7}}]},
     [{"time_s": 0.0, "replicas": 2}, {"time_s": 1.0, "replicas": 3}],
+    {"t_s": [0.0, 1.0, 2.0], "dt_s": [1.0, 1.0, 1.0], "interval_s": 1.0, "warmup_bins": 1,
+     "requests": {"browse": {"offered_rps": [9, 10, 11], "p99_ms": [4, 5, 6]}},
+     "components": {"app": {"utilization": [0.2, 0.3, 0.4], "replicas": [2, 2, 3]}}},
 ])
 def test_timeline_shapes_become_charts(shop_report: Any, timeline: Any) -> None:
     times, metrics = timeline_series(timeline)
     assert times and metrics
+    assert "dt_s" not in metrics  # interval widths are not a series
     data = {**shop_report.to_dict(), "timeline": timeline}
     page = render_html(Document("t", [Layout("tiny-shop", None, data)]))
     assert page.count('class="chart timeline"') == len(metrics)
     assert "time (s)" in page
+
+
+def test_timeline_series_names_and_warmup() -> None:
+    timeline = {"t_s": [0.0, 1.0, 2.0], "warmup_bins": 1,
+                "requests": {"browse": {"p99_ms": [4, 5, 6]}, "buy": {"p99_ms": [7, 8, 9]}}}
+    _, metrics = timeline_series(timeline)
+    assert metrics == {"p99_ms": {"browse": [4.0, 5.0, 6.0], "buy": [7.0, 8.0, 9.0]}}
+    assert warmup_end(timeline) == 1.0
+    assert warmup_end({"t_s": [0.0], "warmup_s": 5}) == 5.0
 
 
 @pytest.mark.usefixtures("no_charts")
