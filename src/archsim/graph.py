@@ -72,7 +72,8 @@ def build_graph(topology: Topology) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph(name=topology.name, description=topology.description)
     for workload in topology.workload:
         graph.add_node(CLIENT_PREFIX + workload.name, type="client",
-                       detail=_workload_detail(workload), rate_per_s=workload.rate,
+                       detail=_workload_detail(workload),
+                       rate_per_s=workload.rate_per_s if workload.is_open else None,
                        users=workload.users)
     for name, component in topology.components.items():
         graph.add_node(name, **_component_attributes(component))
@@ -172,8 +173,11 @@ def _label(base: str, extras: list[str]) -> str:
 
 
 def _workload_detail(workload: Workload) -> str:
-    if workload.rate is not None:
-        parts = [f"{workload.rate:g}/s"]
+    if workload.trace is not None:
+        parts = [f"trace {workload.trace}"]
+    elif workload.rate is not None:
+        rate = workload.rate
+        parts = [rate.describe() if hasattr(rate, "describe") else f"{rate:g}/s"]
         if workload.arrivals != "poisson":
             parts.append(f"{workload.arrivals} arrivals")
     else:

@@ -88,7 +88,7 @@ def analyze(topology: Topology, rate_scale: float = 1.0) -> Analysis:
         rates = {single_closed.name: throughput}
         users = single_closed.users
     else:
-        rates = {w.name: (w.rate or 0.0) * rate_scale for w in topology.workload if w.is_open}
+        rates = {w.name: w.rate_per_s * rate_scale for w in topology.workload if w.is_open}
         closed_workloads = [w for w in topology.workload if not w.is_open]
         if closed_workloads:
             rates.update(closed.fixed_point(network, rates, closed_workloads))

@@ -266,7 +266,7 @@ def _point(topology: Topology, value: float | str, scale: float,
     if isinstance(report, ModelError):
         exc = report
         reasons = saturation_reasons(topology, scale, None, str(exc))
-        offered = sum((w.rate or 0.0) * scale for w in topology.workload if w.is_open)
+        offered = sum(w.rate_per_s * scale for w in topology.workload if w.is_open)
         return SweepPoint(value, scale, round(offered, 4), None, {}, {}, {}, analytic, None,
                           tuple(reasons), str(exc)), {}
     data = report.to_dict()

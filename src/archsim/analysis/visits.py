@@ -79,7 +79,7 @@ def offered_load(topology: Topology, rate_scale: float = 1.0) -> dict[str, float
     for workload in topology.workload:
         if not workload.is_open:
             continue
-        rate = (workload.rate or 0.0) * rate_scale
+        rate = workload.rate_per_s * rate_scale
         for (component, _), visit in endpoint_visits(
                 topology, workload.component, workload.endpoint).items():
             load[component] += rate * visit.visits * visit.work_s

@@ -49,6 +49,9 @@ def command(
     plot: Annotated[str | None, typer.Option(
         "--plot", help="Also draw latency distributions and utilization to this .png, .svg "
         "or .pdf (needs matplotlib).", show_default=False)] = None,
+    timeline: Annotated[str | None, typer.Option(
+        "--timeline", help="Add per-interval series of this width (e.g. 1s) to the report, "
+        "warm-up included, and sparklines to the tables.", show_default=False)] = None,
 ) -> None:
     """Simulate a topology and report throughput, latency, utilization and the bottleneck.
 
@@ -57,11 +60,15 @@ def command(
       archsim run shop.yaml --duration 120s --replications 10 --json
       archsim run shop.yaml --set components.app.replicas=6 --rate-scale 1.5
       archsim run shop.yaml --plot latency.png
+      archsim run shop.yaml --timeline 1s --json
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
     duration_s = parse_seconds(duration, "--duration")
     warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    timeline_s = parse_seconds(timeline, "--timeline") if timeline else None
+    if timeline_s is not None and timeline_s <= 0:  # type: ignore[operator]
+        raise typer.BadParameter("expected an interval > 0, e.g. 1s", param_hint="--timeline")
     from archsim.cli.progress import LazyProgress
     from archsim.engine.simulate import simulate
     from archsim.errors import ArchsimError, SpecError, UsageError
@@ -74,7 +81,7 @@ def command(
             report = simulate(topo, duration_s=None if duration_s == "file" else duration_s,
                               warmup_s=warmup_s, replications=replications, seed=seed,
                               jobs=jobs, rate_scale=rate_scale, max_in_flight=max_in_flight,
-                              progress=progress)
+                              progress=progress, timeline_s=timeline_s)
     except SpecError as exc:
         print_issues(exc.issues)
         raise typer.Exit(1) from None

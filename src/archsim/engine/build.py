@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archsim.errors import ModelError
+from archsim.model.autoscale import Autoscaler, attach_autoscalers
 from archsim.model.balancer import BalancerRuntime
 from archsim.model.broker import Broker
 from archsim.model.client import Client
@@ -28,6 +29,7 @@ class Model:
     ctx: Context
     components: dict[str, Any]
     clients: list[Client]
+    autoscalers: list[Autoscaler] = field(default_factory=list)
 
 
 def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scale: float = 1.0,
@@ -44,6 +46,7 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
     network = topology.network.latency
     for name, spec in topology.components.items():
         ctx.components[name] = runtime_class(spec.type)(name, spec, ctx)
+    autoscalers = attach_autoscalers(ctx)  # before anything takes a picker over replicas
     for name, runtime in ctx.components.items():
         if isinstance(runtime, ServiceRuntime):
             compile_service(runtime, ctx, network)
@@ -64,4 +67,4 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
         entry = ctx.components[workload.component]
         hop = hop_sampler(ctx, None, client_dist(ctx, entry, network), f"client:{workload.name}")
         clients.append(Client(workload, ctx, entry, hop, rate_scale))
-    return Model(ctx, dict(ctx.components), clients)
+    return Model(ctx, dict(ctx.components), clients, autoscalers)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from archsim.engine.timeline import Timeline
 from archsim.errors import ModelError
 from archsim.model.broker import Broker, SubscriberStats
 from archsim.model.client import ClassStats
@@ -24,6 +25,7 @@ class RunSettings:
     warmup_s: float
     rate_scale: float = 1.0
     max_in_flight: int = 200_000
+    timeline_s: float | None = None  # bin width of the timeline; None records none
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class ReplicationResult:
     components: tuple[ComponentStats, ...]
     in_flight_end: int
     subscribers: tuple[SubscriberStats, ...] = ()
+    timeline: Timeline | None = None
 
 
 def run_replication(topology: Topology, seed: int, settings: RunSettings,
@@ -71,15 +74,32 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
     env = simpy.Environment()
     model = build_model(topology, env, seed, settings.rate_scale, settings.max_in_flight)
     for client in model.clients:
+        if client.dynamic is not None:  # time-varying arrivals stop at the end of the run
+            client.dynamic.horizon_s = settings.warmup_s + settings.duration_s
         client.start()
+    for scaler in model.autoscalers:
+        scaler.start()
+    recorder = None
+    if settings.timeline_s is not None:
+        from archsim.engine.timeline import TimelineRecorder
+
+        recorder = TimelineRecorder(model, settings.timeline_s, settings.warmup_s,
+                                    settings.duration_s)
+        recorder.start()
     brokers = [c for c in model.components.values() if isinstance(c, Broker)]
     try:
         if settings.warmup_s > 0:
             env.run(until=settings.warmup_s)
+        if recorder is not None:
+            recorder.close()
+        for scaler in model.autoscalers:  # before the services reset their replicas
+            scaler.reset()
         for component in model.components.values():
             component.reset()
         for client in model.clients:
             client.reset()
+        if recorder is not None:
+            recorder.rebase()
         for broker in brokers:
             broker.sample_backlog()
         for index in range(1, PROGRESS_SLICES + 1):
@@ -88,6 +108,8 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
                 broker.sample_backlog()
             if progress is not None:
                 progress(index / PROGRESS_SLICES)
+        if recorder is not None:
+            recorder.close()
     except Saturated:
         worst, why = saturated_component(topology, model.components, settings.rate_scale)
         raise ModelError(
@@ -99,6 +121,10 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
     classes = tuple(client.stats(settings.duration_s) for client in model.clients)
     check_conservation(classes, model.ctx.in_flight)
     components = tuple(component.stats() for component in model.components.values())
+    if model.autoscalers:
+        scalers = {scaler.service.name: scaler for scaler in model.autoscalers}
+        components = tuple(scalers[c.name].adjust(c) if c.name in scalers else c
+                           for c in components)
     subscribers = tuple(s for b in brokers for s in b.subscriber_stats())
     problems = [p for b in brokers for p in b.conservation_problems()]  # type: ignore[attr-defined]
     if problems:
@@ -108,6 +134,7 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
         seed=seed, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
         classes=classes, components=components,
         in_flight_end=model.ctx.in_flight, subscribers=subscribers,
+        timeline=recorder.result() if recorder is not None else None,
     )
 
 

@@ -28,6 +28,7 @@ def simulate(
     rate_scale: float = 1.0,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     progress: Callable[[float], None] | None = None,
+    timeline_s: float | None = None,
 ) -> Report:
     """Simulate a topology and return the combined report.
 
@@ -53,6 +54,8 @@ def simulate(
         ModelError naming the saturated component.
     progress:
         Called with the fraction done (0..1).
+    timeline_s:
+        Bin width of the report's ``timeline`` (seconds, warm-up included); None for none.
 
     Returns
     -------
@@ -84,7 +87,10 @@ def simulate(
     auto = warmup is None
     if auto:
         warmup = auto_warmup(topology, first_seed, duration, rate_scale, max_in_flight)
-    settings = RunSettings(duration, float(warmup), rate_scale, max_in_flight)  # type: ignore[arg-type]
+    if timeline_s is not None and timeline_s <= 0:
+        raise UsageError(f"the timeline interval must be > 0 s, got {timeline_s}")
+    settings = RunSettings(float(duration), float(warmup), rate_scale, max_in_flight,  # type: ignore[arg-type]
+                           timeline_s=timeline_s)
     results = run_replications(topology, first_seed, count, settings, jobs, progress)
     report = build_report(topology, results, first_seed, rate_scale)
     report.simulation["warmup_auto"] = auto

@@ -28,6 +28,10 @@ def make_picker(policy: str, replicas: Sequence[Station], rng: np.random.Generat
     rng:
         The balancer's own random stream.
     """
+    if getattr(replicas, "dynamic", False):  # an autoscaled service: the list changes
+        from archsim.model.autoscale import dynamic_picker
+
+        return dynamic_picker(policy, replicas, rng)
     count = len(replicas)
     if count == 1:
         only = replicas[0]

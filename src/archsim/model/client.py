@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
+from archsim.model.arrivals import dynamic_load
 from archsim.model.errors import RequestError, Saturated, TimedOut
 from archsim.model.ops import catching, entry_of
 from archsim.model.task import NORMAL, URGENT, Task, start
@@ -53,7 +54,10 @@ class Client:
         self.enter: Callable[[], Iterable[Any]] | None = None  # resolved by start()
         self.endpoint = spec.endpoint
         self.hop = hop
-        self.rate_per_s = (spec.rate or 0.0) * rate_scale if spec.is_open else None
+        # a rate shape or a trace (model/arrivals.py); None for a constant rate or users
+        self.dynamic = dynamic_load(spec, rate_scale) if spec.is_open else None
+        self.rate_per_s = (float(spec.rate or 0.0) * rate_scale
+                           if spec.is_open and self.dynamic is None else None)
         self.timeout_s = spec.timeout
         self.latencies: array = array("d")
         self.arrived = self.completed = self.failed = 0
@@ -70,6 +74,9 @@ class Client:
         env = self.env
         name = self.spec.name
         self.enter = entry_of(self.entry, self.endpoint)
+        if self.dynamic is not None:
+            self.dynamic.start(self)
+            return
         if self.rate_per_s is not None:
             if self.rate_per_s <= 0:
                 return
@@ -161,7 +168,14 @@ class Client:
 
     def stats(self, duration_s: float) -> ClassStats:
         """Results of the measured window."""
-        offered = self.rate_per_s if self.rate_per_s is not None else self.arrived / duration_s
+        if self.dynamic is not None:  # the mean arrivals of the window, over its length
+            end = self.dynamic.horizon_s
+            offered = (self.dynamic.expected(end - duration_s, end) / duration_s
+                       if end < float("inf") else self.arrived / duration_s)
+        elif self.rate_per_s is not None:
+            offered = self.rate_per_s
+        else:
+            offered = self.arrived / duration_s
         return ClassStats(
             name=self.spec.name, offered_rps=offered, arrived=self.arrived,
             completed=self.completed, failed=self.failed, errors=dict(self.errors),

@@ -39,6 +39,9 @@ class ComponentStats:
     departed: int
     residence_sum: float
     rejected: int
+    capacity_area: float | None = None  # worker-seconds provisioned (autoscaled services)
+    replica_area: float | None = None  # serving replica-seconds (autoscaled services)
+    replicas_range: tuple[int, int] | None = None  # fewest and most serving (autoscaled)
 
 
 class Counted(Protocol):
@@ -91,7 +94,8 @@ class ServiceRuntime:
         """
         compiled = self.endpoints[endpoint]
         serve = self._serve_blocking if self.blocking else self._serve_nonblocking
-        if len(self.replicas) == 1:  # every policy picks the only replica, drawing nothing
+        if len(self.replicas) == 1 and not getattr(self.replicas, "dynamic", False):
+            # every policy picks the only replica, drawing nothing (autoscaling may add more)
             return partial(serve, self.replicas[0], compiled, via)
         choose = pick if pick is not None else self.pick
         return lambda: serve(choose(), compiled, via)

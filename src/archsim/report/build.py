@@ -55,6 +55,7 @@ class Report:
     subscribers: dict[str, dict[str, Any]] = field(default_factory=dict)
     slos: list[dict[str, Any]] = field(default_factory=list)
     latency_samples_s: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    timeline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, the keys of SPEC section 3 (stable) plus documented extras."""
@@ -68,7 +69,7 @@ class Report:
             "bottleneck": self.bottleneck,
             "slos": self.slos,
             "warnings": self.warnings,
-        }
+        } | ({"timeline": self.timeline} if self.timeline is not None else {})
 
     def _repr_html_(self) -> str:
         """Tables and charts for a Jupyter notebook (see :mod:`archsim.report.notebook`)."""
@@ -99,7 +100,13 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
     components = _components(results, duration)
     bottleneck = _bottleneck(components)
     warnings = _warnings(topology, results, requests, components, rate_scale)
-    warnings.extend(add_analytic(topology, requests, rate_scale))
+    from archsim.report.timeline_section import dynamics_note, timeline_section
+
+    note = dynamics_note(topology)
+    if note is None:
+        warnings.extend(add_analytic(topology, requests, rate_scale))
+    else:  # no steady state: the analytic means would answer another question
+        warnings.append(note)
     from archsim.report.subscribers import subscriber_section
 
     subscribers, sub_samples, sub_warnings = subscriber_section(results, duration)
@@ -112,7 +119,7 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
         bottleneck = busiest[0]  # the consumers of a subscriber are the busiest servers
     return Report(topology.name, simulation, requests, components, bottleneck, warnings,
                   subscribers=subscribers, slos=evaluate_slos(topology, requests),
-                  latency_samples_s=samples)
+                  latency_samples_s=samples, timeline=timeline_section(results))
 
 
 def _requests(results: list[ReplicationResult],
@@ -158,7 +165,8 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
         per_rep = [r.components[index] for r in results]
         entry: dict[str, Any] = {"type": first.kind, "replicas": first.replicas}
         if first.workers is not None:
-            utilizations = [c.busy_area / (c.workers * duration) for c in per_rep]  # type: ignore[operator]
+            utilizations = [c.busy_area / (c.capacity_area or c.workers * duration)  # type: ignore[operator]
+                            for c in per_rep]
             entry["workers"] = first.workers // first.replicas
             entry["utilization"] = _r(float(np.mean(utilizations)))
             entry["ci95_utilization"] = _ci(utilizations, high=1.0)
@@ -178,6 +186,10 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
                 sum(c.residence_sum for c in per_rep) / departed * 1000 if departed else 0.0)
             entry["littles_law"] = _little(number, little)
         entry.update(datatier_figures(per_rep, duration))
+        if first.replica_area is not None:
+            from archsim.report.timeline_section import autoscale_entry
+
+            entry.update(autoscale_entry(per_rep, duration))
         out[first.name] = entry
     return out
 

@@ -78,6 +78,10 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         _subscribers(data["subscribers"], console, style)
     if data["slos"]:
         render_slos(data["slos"], console, plain)
+    if data.get("timeline"):
+        from archsim.report.render_timeline import render_timeline
+
+        render_timeline(data["timeline"], console, plain)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from archsim.spec.autoscale import Autoscale, check_replicas
 from archsim.spec.datatier import CacheKeys, ReadFrom, Replication
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.steps import Endpoint, Step
@@ -34,6 +35,12 @@ class ServiceSpec(Spec):
     policy: Policy = "round_robin"
     zone: Name | None = None
     endpoints: Annotated[dict[Name, Endpoint], Field(min_length=1)]
+    autoscale: Autoscale | None = None
+
+    @model_validator(mode="after")
+    def _replicas_in_autoscale_bounds(self) -> ServiceSpec:
+        check_replicas(self.replicas, self.autoscale)
+        return self
 
 
 class DatabaseSpec(ServiceSpec):

@@ -107,6 +107,11 @@ def parse(text: str, filename: str = "<string>",
         topology = Topology.model_validate(data).model_copy(update={"source": filename})
     except ValidationError as exc:
         issues.extend(issues_from(exc, Topology, positions, filename))
+    if topology is not None:
+        from archsim.spec.trace import attach_traces
+
+        topology, trace_issues = attach_traces(topology, positions, filename)
+        issues.extend(trace_issues)
     issues.extend(check_references(data, positions, filename))
     issues = _dedupe(issues)
     if applied:

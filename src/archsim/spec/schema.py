@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from archsim.spec.components import Component
 from archsim.spec.datatier import ZoneSpec
 from archsim.spec.dists import ZERO, Work
+from archsim.spec.rates import RateValue, is_varying
 from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Rate, Spec
 from archsim.spec.units import parse_duration
 
@@ -101,26 +103,49 @@ class Workload(Spec):
 
     name: Name
     to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
-    rate: Rate | None = None
+    rate: RateValue | None = None
     arrivals: Literal["poisson", "constant"] = "poisson"
     users: Count | None = None
     think: Duration | None = None
     timeout: Duration | None = None
+    trace: Annotated[str, Field(strict=True, min_length=1)] | None = None
+    trace_times_s: SkipJsonSchema[tuple[float, ...]] = Field(
+        default=(), exclude=True, description="arrival times read from 'trace' (by the loader)")
 
     @model_validator(mode="after")
     def _open_or_closed(self) -> Workload:
-        if (self.rate is None) == (self.users is None):
-            raise ValueError("a workload needs exactly one of 'rate' (open) or 'users' (closed)")
+        given = [self.rate is not None, self.users is not None, self.trace is not None]
+        if sum(given) != 1:
+            if self.trace is None:
+                raise ValueError("a workload needs exactly one of 'rate' (open) or 'users' "
+                                 "(closed)")
+            raise ValueError("a workload needs exactly one of 'rate' (open), 'users' (closed) "
+                             "or 'trace' (replayed arrivals)")
         if self.users is None and self.think is not None:
             raise ValueError("'think' applies to a closed workload (with 'users'), not to 'rate'")
-        if self.users is not None and "arrivals" in self.model_fields_set:
+        if self.rate is None and "arrivals" in self.model_fields_set:
             raise ValueError("'arrivals' applies to an open workload (with 'rate')")
+        if is_varying(self.rate) and self.arrivals != "poisson":
+            raise ValueError("a time-varying 'rate' has Poisson arrivals; expected no "
+                             f"'arrivals' or 'arrivals: poisson', got '{self.arrivals}'")
         return self
 
     @property
     def is_open(self) -> bool:
-        """True for an open workload (arrivals at ``rate``), False for a closed population."""
-        return self.rate is not None
+        """True for an open workload (a ``rate`` or a ``trace``), False for a closed one."""
+        return self.users is None
+
+    @property
+    def rate_per_s(self) -> float:
+        """The rate used by steady-state analysis (per second).
+
+        A constant rate as given; the peak of a time-varying rate; the mean rate of a trace
+        (arrivals over the time of the last one); 0 for a closed workload.
+        """
+        if self.rate is None:
+            times = self.trace_times_s
+            return len(times) / times[-1] if times and times[-1] > 0 else 0.0
+        return self.rate.peak if is_varying(self.rate) else float(self.rate)  # type: ignore[union-attr,arg-type]
 
     @property
     def component(self) -> str:

@@ -61,7 +61,7 @@ class Saturation:
 
 def peak(network: Network, scale: float, fixed_rates: dict[str, float]) -> tuple[float, str]:
     """The highest utilization (inf when a holding time is unbounded) at ``scale``."""
-    rates = {w.name: (w.rate or 0.0) * scale for w in network.topology.workload if w.is_open}
+    rates = {w.name: w.rate_per_s * scale for w in network.topology.workload if w.is_open}
     rates.update(fixed_rates)
     solver = Solver(network, network.node_rates(rates), open_wait, rates).solve()
     candidates = [(solver.utilization(name, loaded=True), name) for name in network.stations]
@@ -74,7 +74,7 @@ def saturation(network: Network, rate_scale: float,
                fixed_rates: dict[str, float]) -> Saturation | None:
     """Saturation of the open classes (closed classes held at ``fixed_rates``); None when
     there is no open load or nothing ever saturates."""
-    open_rates = {w.name: w.rate or 0.0 for w in network.topology.workload if w.is_open}
+    open_rates = {w.name: w.rate_per_s for w in network.topology.workload if w.is_open}
     if not any(open_rates.values()):
         return None
     reference = rate_scale if rate_scale > 0 else 1.0

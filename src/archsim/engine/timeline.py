@@ -1,0 +1,180 @@
+"""Timelines of one replication: per-interval counts, latencies and time averages.
+
+Bins are ``interval`` long and aligned on the end of the warm-up, so no bin straddles it:
+edges at ``warmup + k * interval`` (k of either sign) clipped to [0, warmup + duration]. The
+first bin (inside the warm-up) and the last may be shorter. Bins before the warm-up's end are
+recorded too (``warmup_bins`` of them); the bins after it add up exactly to the run's own
+measured-window counts, because both read the same counters.
+
+A light task closes the bins at their edges; the engine closes the one ending at the warm-up
+(before the reset) and the last one. Sampling draws no random number and changes no state of
+the model, so a run gives the same results with or without a timeline.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archsim.model.task import Task
+
+if TYPE_CHECKING:
+    from archsim.engine.build import Model
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSeries:
+    """One request class, per bin: arrivals, completions, failures, response times (s)."""
+
+    arrived: list[int]
+    completed: list[int]
+    failed: list[int]
+    latencies_s: list[array]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSeries:
+    """One service, per bin: busy worker-seconds, waiting request-seconds, worker-seconds
+    provisioned, and serving replicas at the bin's end."""
+
+    busy: list[float]
+    wait: list[float]
+    capacity: list[float]
+    replicas: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A replication's timeline (picklable); bin ``i`` is ``[edges_s[i], edges_s[i + 1])``."""
+
+    interval_s: float
+    edges_s: list[float]
+    warmup_bins: int
+    classes: dict[str, ClassSeries] = field(default_factory=dict)
+    components: dict[str, ComponentSeries] = field(default_factory=dict)
+    backlog: dict[str, list[int]] = field(default_factory=dict)
+    breakers: dict[str, list[str]] = field(default_factory=dict)
+
+
+def bin_edges(interval_s: float, warmup_s: float, duration_s: float) -> list[float]:
+    """Edges of the bins: aligned on ``warmup_s``, clipped to [0, warmup + duration]."""
+    end = warmup_s + duration_s
+    before = math.ceil(warmup_s / interval_s - 1e-9)
+    after = math.ceil(duration_s / interval_s - 1e-9)
+    inner = [warmup_s + k * interval_s for k in range(-before, after + 1)]
+    edges = sorted({0.0, end, *(min(max(x, 0.0), end) for x in inner)})
+    return [e for i, e in enumerate(edges) if i == 0 or e - edges[i - 1] > 1e-9 * max(1, e)]
+
+
+class TimelineRecorder:
+    """Closes bins of ``model`` at the edges of :func:`bin_edges` (see the module docstring)."""
+
+    def __init__(self, model: Model, interval_s: float, warmup_s: float,
+                 duration_s: float) -> None:
+        from archsim.model.broker import Broker
+        from archsim.model.service import ServiceRuntime
+
+        self.model = model
+        self.env = model.ctx.env
+        self.edges = bin_edges(interval_s, warmup_s, duration_s)
+        self.warmup_s = warmup_s
+        self.interval_s = interval_s
+        self.services = {n: c for n, c in model.components.items()
+                         if isinstance(c, ServiceRuntime)}
+        self.scalers = {a.service.name: a for a in model.autoscalers}
+        self.brokers = [c for c in model.components.values() if isinstance(c, Broker)]
+        self.classes = {c.spec.name: ClassSeries([], [], [], []) for c in model.clients}
+        self.components = {n: ComponentSeries([], [], [], []) for n in self.services}
+        self.backlog: dict[str, list[int]] = {}
+        self.breakers: dict[str, list[str]] = {}
+        self._last_time = 0.0
+        self._base: dict[str, Any] = {}
+        self.rebase()
+        for client in model.clients:  # count during the warm-up too; reset() zeroes it
+            client.measuring = True
+
+    def start(self) -> None:
+        """Close bins at every edge strictly inside the warm-up and the measured window."""
+        Task(self.env, self._ticks(), at_once=False)
+
+    def _ticks(self) -> Iterator[float]:
+        for edge in self.edges[1:-1]:
+            if abs(edge - self.warmup_s) < 1e-12:
+                continue  # the engine closes this one before the reset
+            yield edge - self.env.now
+            self.close()
+
+    def rebase(self) -> None:
+        """Take the current counters as the next bin's start (after a reset, all zero)."""
+        for client in self.model.clients:
+            self._base[client.spec.name] = (client.arrived, client.completed, client.failed,
+                                            len(client.latencies))
+        for name in self.services:
+            self._base[name] = self._areas(name)
+
+    def _areas(self, name: str) -> tuple[float, float, float]:
+        scaler = self.scalers.get(name)
+        if scaler is not None:
+            return scaler.window_areas()
+        service = self.services[name]
+        for station in service.replicas:
+            station.advance()
+        busy = sum(s.busy_area for s in service.replicas)
+        wait = sum(s.wait_area for s in service.replicas)
+        return busy, wait, 0.0
+
+    def close(self) -> None:
+        """Close the bin ending now."""
+        now = self.env.now
+        span = now - self._last_time
+        if span <= 0:
+            return
+        self._last_time = now
+        for client in self.model.clients:
+            name = client.spec.name
+            arrived, completed, failed, count = self._base[name]
+            series = self.classes[name]
+            series.arrived.append(client.arrived - arrived)
+            series.completed.append(client.completed - completed)
+            series.failed.append(client.failed - failed)
+            series.latencies_s.append(client.latencies[count:])
+        for name, service in self.services.items():
+            busy, wait, capacity = self._areas(name)
+            old = self._base[name]
+            series = self.components[name]
+            series.busy.append(busy - old[0])
+            series.wait.append(wait - old[1])
+            scaler = self.scalers.get(name)
+            series.capacity.append(capacity - old[2] if scaler is not None
+                                   else span * service.spec.workers * len(service.replicas))
+            series.replicas.append(len(service.replicas))
+        for broker in self.brokers:
+            for subscriber in broker.subscribers:
+                self.backlog.setdefault(subscriber.key, []).append(_backlog(broker, subscriber))
+        for name, state in _breaker_states(self.model):
+            self.breakers.setdefault(name, []).append(state)
+        self.rebase()
+
+    def result(self) -> Timeline:
+        """The recorded series (call after the last :meth:`close`)."""
+        return Timeline(self.interval_s, self.edges, sum(
+            1 for e in self.edges[1:] if e <= self.warmup_s + 1e-12), self.classes,
+            self.components, self.backlog, self.breakers)
+
+
+def _backlog(broker: Any, subscriber: Any) -> int:
+    """Messages waiting for ``subscriber`` now (its group's line, or the queue's)."""
+    line = getattr(subscriber, "line", None) or getattr(broker, "line", None)
+    return int(getattr(line, "length", 0))
+
+
+def _breaker_states(model: Model) -> list[tuple[str, str]]:
+    """``(name, state)`` of every circuit breaker the model exposes, if any."""
+    breakers = getattr(model.ctx, "breakers", None)
+    if not breakers:
+        return []
+    items = breakers.values() if isinstance(breakers, dict) else breakers
+    return [(str(b.name), str(b.state)) for b in items]

@@ -1,0 +1,260 @@
+"""Autoscaling at run time: a service's replica list grows and shrinks while callers use it.
+
+The service's ``replicas`` becomes a :class:`ReplicaList` (a list marked ``dynamic``), and every
+picker made over it, the service's own client-side one and any load balancer's, chooses among
+the replicas present at the moment of the call (:func:`dynamic_picker`). The
+:class:`Autoscaler` appends a provisioned replica to that list, and takes a draining one out
+of it: that replica takes no new requests, finishes those it holds and is retired when empty
+(checked at every decision), its statistics kept.
+
+Decision rule, every ``interval`` (Kubernetes Horizontal Pod Autoscaler): with u the
+utilization of the last interval (busy workers / workers of the replicas present, draining
+ones included) and n the serving replicas, the wanted count is ``ceil(n * u / target)``
+clipped to [min, max], unchanged while u / target is within ``TOLERANCE`` of 1. Replicas
+still provisioning count toward n when scaling out, so a slow start does not order more.
+Scaling in follows the highest wanted count of the last ``SCALE_IN_WINDOW`` decisions (HPA's
+downscale stabilization), so a quiet interval does not drain replicas that the next one needs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from archsim.model.station import Station
+from archsim.model.task import Task
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from archsim.model.context import Context
+    from archsim.model.service import ComponentStats, ServiceRuntime
+    from archsim.spec.autoscale import Autoscale
+
+TOLERANCE = 0.1
+SCALE_IN_WINDOW = 3
+
+
+class ReplicaList(list):  # type: ignore[type-arg]
+    """The replicas of an autoscaled service; pickers re-read its length at every call."""
+
+    dynamic = True
+
+
+def dynamic_picker(policy: str, replicas: Sequence[Station],
+                   rng: np.random.Generator) -> Callable[[], Station]:
+    """A picker over a list whose length changes (same policies as ``make_picker``)."""
+    draw = _uniforms(rng)
+    if policy == "round_robin":
+        cursor = [0]
+
+        def round_robin() -> Station:
+            index = cursor[0] % len(replicas)
+            cursor[0] = index + 1
+            return replicas[index]
+
+        return round_robin
+    if policy == "random":
+        return lambda: replicas[int(draw() * len(replicas))]
+    if policy == "least_connections":
+        return lambda: min(replicas, key=lambda s: s.present / s.workers)
+    if policy == "power_of_two":
+        def power_of_two() -> Station:
+            count = len(replicas)
+            if count == 1:
+                return replicas[0]
+            i = int(draw() * count)
+            j = (i + 1 + int(draw() * (count - 1))) % count
+            a, b = replicas[i], replicas[j]
+            return a if a.present * b.workers <= b.present * a.workers else b
+
+        return power_of_two
+    raise ValueError(f"unknown balancing policy {policy!r}")
+
+
+def _uniforms(rng: np.random.Generator, size: int = 4096) -> Callable[[], float]:
+    buffer: list[float] = []
+
+    def draw() -> float:
+        if not buffer:
+            buffer.extend(rng.random(size).tolist())
+        return buffer.pop()
+
+    return draw
+
+
+class Autoscaler:
+    """Adds and drains replicas of ``service`` (see the module docstring).
+
+    ``history`` records ``(time_s, serving replicas)`` at every change, from the start.
+    """
+
+    def __init__(self, service: ServiceRuntime, spec: Autoscale, ctx: Context) -> None:
+        from archsim.model.balancing import make_picker
+
+        self.service = service
+        self.spec = spec
+        self.env = ctx.env
+        self.workers = service.spec.workers
+        self.replicas = ReplicaList(service.replicas)
+        service.replicas = self.replicas
+        service.pick = make_picker(service.spec.policy, self.replicas,
+                                   ctx.rng(f"policy:{service.name}"))
+        self.draining: list[Station] = []
+        self.pending: list[list[bool]] = []  # one [cancelled] flag per replica provisioning
+        self.wanted: deque[int] = deque(maxlen=SCALE_IN_WINDOW)
+        self.history: list[tuple[float, int]] = [(0.0, len(self.replicas))]
+        self._retired = [0.0, 0.0, 0.0, 0, 0]  # busy, wait, present areas, rejected, max
+        self._areas = [0.0, 0.0]  # capacity (worker-seconds), serving replica-seconds
+        self._last = 0.0
+        self._busy_base = 0.0  # busy worker-seconds before the last reset (for decisions)
+        self.replicas_min = self.replicas_max = len(self.replicas)
+
+    def start(self) -> None:
+        """Start deciding every ``interval``."""
+        Task(self.env, self._loop(), at_once=False)
+
+    def _loop(self) -> Iterator[Any]:
+        last_busy, last_capacity = self.busy_total(), self._capacity_total()
+        while True:
+            yield self.spec.interval
+            self._retire_empty()
+            busy, capacity = self.busy_total(), self._capacity_total()
+            if capacity > last_capacity:
+                self.decide((busy - last_busy) / (capacity - last_capacity))
+            last_busy, last_capacity = busy, capacity
+
+    def decide(self, utilization: float) -> None:
+        """Scale toward the count that brings ``utilization`` (0..1) to the target."""
+        spec = self.spec
+        serving = len(self.replicas)
+        ratio = utilization / spec.target_utilization
+        wanted = serving if abs(ratio - 1) <= TOLERANCE else math.ceil(serving * ratio)
+        wanted = min(max(wanted, spec.min), spec.max)
+        self.wanted.append(wanted)
+        planned = serving + len(self.pending)
+        if wanted > planned:
+            for _ in range(wanted - planned):
+                flag = [False]
+                self.pending.append(flag)
+                Task(self.env, self._provision(flag), at_once=False)
+            return
+        target = max(self.wanted)  # scale in to the highest recent wish only
+        while planned > target and self.pending:
+            self.pending.pop()[0] = True
+            planned -= 1
+        while len(self.replicas) > max(target, spec.min):
+            self._drain(self.replicas[-1])
+
+    def _provision(self, cancelled: list[bool]) -> Iterator[Any]:
+        if self.spec.delay > 0:
+            yield self.spec.delay
+        if cancelled[0]:
+            return
+        self.pending.remove(cancelled)
+        self._advance()
+        spec = self.service.spec
+        self.replicas.append(Station(self.env, self.service.name, spec.workers, spec.queue))
+        self._changed()
+
+    def _drain(self, station: Station) -> None:
+        self._advance()
+        self.replicas.remove(station)
+        self.draining.append(station)
+        self._changed()
+        self._retire_empty()
+
+    def _retire_empty(self) -> None:
+        for station in [s for s in self.draining if s.present == 0 and s.busy == 0]:
+            self._advance()
+            station.advance()
+            retired = self._retired
+            retired[0] += station.busy_area
+            retired[1] += station.wait_area
+            retired[2] += station.present_area
+            retired[3] += station.rejected
+            retired[4] = max(retired[4], station.queue_max)
+            self.draining.remove(station)
+
+    def _changed(self) -> None:
+        count = len(self.replicas)
+        self.history.append((self.env.now, count))
+        self.replicas_min = min(self.replicas_min, count)
+        self.replicas_max = max(self.replicas_max, count)
+
+    def _advance(self) -> None:
+        now = self.env.now
+        dt = now - self._last
+        if dt:
+            self._areas[0] += dt * self.workers * (len(self.replicas) + len(self.draining))
+            self._areas[1] += dt * len(self.replicas)
+            self._last = now
+
+    def _stations(self) -> list[Station]:
+        return [*self.replicas, *self.draining]
+
+    def _capacity_total(self) -> float:
+        self._advance()
+        return self._areas[0]
+
+    def busy_total(self) -> float:
+        """Busy worker-seconds since the start of the run (warm-up included)."""
+        return self._busy_base + self.window_busy()
+
+    def window_busy(self) -> float:
+        """Busy worker-seconds since the last reset, retired replicas included."""
+        stations = self._stations()
+        for station in stations:
+            station.advance()
+        return self._retired[0] + sum(s.busy_area for s in stations)
+
+    def window_areas(self) -> tuple[float, float, float]:
+        """Since the last reset: busy worker-seconds, waiting request-seconds, capacity."""
+        busy = self.window_busy()
+        wait = self._retired[1] + sum(s.wait_area for s in self._stations())
+        return busy, wait, self._capacity_total()
+
+    def reset(self) -> None:
+        """Start the measured window; call before the service's own reset."""
+        self._busy_base += self.window_busy()
+        for station in self.draining:
+            station.reset()
+        self._advance()
+        self._retired = [0.0, 0.0, 0.0, 0, 0]
+        self._areas = [0.0, 0.0]
+        count = len(self.replicas)
+        self.replicas_min = self.replicas_max = count
+
+    def adjust(self, stats: ComponentStats) -> ComponentStats:
+        """The service's statistics with draining and retired replicas and the capacity."""
+        for station in self.draining:
+            station.advance()
+        retired, draining = self._retired, self.draining
+        self._advance()
+        return replace(
+            stats,
+            busy_area=stats.busy_area + retired[0] + sum(s.busy_area for s in draining),
+            wait_area=stats.wait_area + retired[1] + sum(s.wait_area for s in draining),
+            present_area=stats.present_area + retired[2]
+            + sum(s.present_area for s in draining),
+            rejected=stats.rejected + retired[3] + sum(s.rejected for s in draining),
+            queue_max=max([stats.queue_max, retired[4], *(s.queue_max for s in draining)]),
+            capacity_area=self._areas[0],
+            replica_area=self._areas[1],
+            replicas_range=(self.replicas_min, self.replicas_max),
+        )
+
+
+def attach_autoscalers(ctx: Context) -> list[Autoscaler]:
+    """An :class:`Autoscaler` for every service with ``autoscale`` (before links are made)."""
+    from archsim.model.service import ServiceRuntime
+
+    out = []
+    for runtime in ctx.components.values():
+        spec = getattr(runtime, "spec", None)
+        if isinstance(runtime, ServiceRuntime) and getattr(spec, "autoscale", None) is not None:
+            out.append(Autoscaler(runtime, spec.autoscale, ctx))  # type: ignore[union-attr]
+    return out
