@@ -276,7 +276,14 @@ def _best(values: tuple[float | None, ...], reps: list[list[float | None]],
     if better is None or len(known) < 2:
         return ()
     pick = min if better == "lower" else max
-    top = pick(known, key=lambda i: values[i])  # type: ignore[arg-type,return-value]
+
+    def estimate(index: int) -> float:
+        # the per-replication mean when there is one, so the best is chosen with the same
+        # estimator as the noise test below (pooled percentiles can rank differently)
+        finite = [v for v in reps[index] if v is not None]
+        return sum(finite) / len(finite) if finite else values[index]  # type: ignore[return-value]
+
+    top = pick(known, key=estimate)
     group = tuple(i for i in known if i == top or not _separated(top, i, values, reps, paired))
     return () if len(group) == len(known) else group
 
