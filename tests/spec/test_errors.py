@@ -113,7 +113,7 @@ def test_unknown_key_with_did_you_mean() -> None:
     issue = only(broken("    workers: 4", "    wrokers: 4"))
     assert where(issue) == (17, 5, "components.web.wrokers")
     assert issue.message == ("unknown key 'wrokers'; expected one of: type, description, "
-                             "replicas, workers, queue, io, policy, zone, endpoints. "
+                             "replicas, workers, queue, io, policy, zone, endpoints, rate_limit, circuit_breaker, deadline, discovery, health_check, autoscale. "
                              "Did you mean 'workers'?")
     assert issue.kind == "unknown_key"
 
@@ -176,7 +176,7 @@ def test_unknown_component_type() -> None:
     issue = only(broken("type: database", "type: databse"))
     assert where(issue) == (26, 11, "components.db.type")
     assert issue.message == ("unknown component type 'databse'; expected one of service, "
-                             "database, cache, load_balancer, topic, queue. "
+                             "database, cache, load_balancer, topic, queue, registry. "
                              "Did you mean 'database'?")
 
 
@@ -184,7 +184,7 @@ def test_missing_component_type() -> None:
     issue = only(broken("    type: database\n", "    typ: database\n"))
     assert where(issue) == (26, 5, "components.db")
     assert issue.message == ("a component needs a 'type': one of service, database, cache, "
-                             "load_balancer, topic, queue, got a mapping with keys: typ, "
+                             "load_balancer, topic, queue, registry, got a mapping with keys: typ, "
                              "endpoints. Instead of 'typ', did you mean 'type'?")
 
 
@@ -255,7 +255,7 @@ def test_loop_through_a_queue_is_not_a_cycle() -> None:
 def test_unknown_key_of_another_component_type() -> None:
     issue = only(broken("    workers: 4\n", "    workers: 4\n    partitions: 3\n"))
     assert where(issue) == (18, 5, "components.web.partitions")
-    assert issue.message.endswith("endpoints. 'partitions' is a key of topic components")
+    assert issue.message.endswith("autoscale. 'partitions' is a key of topic components")
 
 
 def test_yaml_unclosed_quote_points_at_its_start() -> None:

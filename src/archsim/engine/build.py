@@ -12,6 +12,7 @@ from archsim.model.broker import Broker
 from archsim.model.client import Client
 from archsim.model.compile import compile_service, hop_sampler
 from archsim.model.context import Context
+from archsim.model.failures import install_failures
 from archsim.model.registry import runtime_class
 from archsim.model.service import ServiceRuntime
 from archsim.model.zones import client_dist, hop_dist, zone_of
@@ -67,4 +68,5 @@ def build_model(topology: Topology, env: simpy.Environment, seed: int, rate_scal
         entry = ctx.components[workload.component]
         hop = hop_sampler(ctx, None, client_dist(ctx, entry, network), f"client:{workload.name}")
         clients.append(Client(workload, ctx, entry, hop, rate_scale))
+    install_failures(topology, ctx, clients)
     return Model(ctx, dict(ctx.components), clients, autoscalers)

@@ -11,6 +11,7 @@ from archsim.errors import ModelError
 from archsim.model.broker import Broker, SubscriberStats
 from archsim.model.client import ClassStats
 from archsim.model.errors import Saturated
+from archsim.model.failures import FailureStats
 from archsim.model.service import ComponentStats
 from archsim.spec.schema import Topology
 
@@ -40,6 +41,7 @@ class ReplicationResult:
     in_flight_end: int
     subscribers: tuple[SubscriberStats, ...] = ()
     timeline: Timeline | None = None
+    failures: FailureStats | None = None
 
 
 def run_replication(topology: Topology, seed: int, settings: RunSettings,
@@ -98,6 +100,8 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
             component.reset()
         for client in model.clients:
             client.reset()
+        if model.ctx.failures is not None:
+            model.ctx.failures.reset()
         if recorder is not None:
             recorder.rebase()
         for broker in brokers:
@@ -135,6 +139,7 @@ def run_replication(topology: Topology, seed: int, settings: RunSettings,
         classes=classes, components=components,
         in_flight_end=model.ctx.in_flight, subscribers=subscribers,
         timeline=recorder.result() if recorder is not None else None,
+        failures=model.ctx.failures.stats() if model.ctx.failures is not None else None,
     )
 
 

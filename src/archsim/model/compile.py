@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archsim.errors import ModelError
+from archsim.model.failures import configure_call, needs_resilience, prefix_of
 from archsim.model.ops import CallOp, Op, ParallelOp, WorkOp
+from archsim.model.resilience import ResilientCallOp
 from archsim.model.service import CompiledEndpoint, ServiceRuntime
 from archsim.model.zones import ZonedReads, hop_dist, spans_zones
 from archsim.spec.dists import ZERO
@@ -45,7 +47,8 @@ def _compile(step: Any, service: ServiceRuntime, ctx: Context, network: Dist,
         hop = hop_dist(ctx, service.spec.zone, callee, network)
         if step.latency is None and spans_zones(callee):  # the hop depends on the replica
             callee, hop = ZonedReads(callee, service.spec.zone, stream), ZERO  # type: ignore[arg-type]
-        return CallOp(
+        resilient = needs_resilience(step, service, ctx.components[step.component])
+        op = (ResilientCallOp if resilient else CallOp)(
             ctx, service.name, callee, step.endpoint, step.p,  # type: ignore[arg-type]
             hop_sampler(ctx, step.latency, hop, stream), f"route:{stream}",
             timeout_s=step.timeout,
@@ -54,6 +57,9 @@ def _compile(step: Any, service: ServiceRuntime, ctx: Context, network: Dist,
             multiplier=retries.multiplier if retries else 2.0,
             jitter=retries.jitter if retries else True,
         )
+        if resilient:
+            configure_call(op, step, service, prefix_of(stream), ctx)  # type: ignore[arg-type]
+        return op
     if isinstance(step, ParallelStep):
         branches = [_compile(inner, service, ctx, network, f"{stream}/{index}")
                     for index, inner in enumerate(step.parallel)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archsim.model.dists import make_sampler, stream_rng
 
@@ -39,6 +39,8 @@ class Context:
         self.in_flight = 0
         self.components: dict[str, object] = {}
         self.network: Network | None = None  # set by the builder (zones)
+        self.failures: Any = None  # a FailureState when failure handling is configured
+        self.ticket: Any = None  # the deadline of the request running now (failure handling)
 
     def rng(self, stream: str) -> np.random.Generator:
         """The independent random stream called ``stream`` for this replication's seed."""

@@ -27,3 +27,43 @@ class TimedOut(RequestError):
 
 class Saturated(Exception):
     """More requests in flight than the configured bound: the model is unstable."""
+
+
+class ReplicaDown(RequestError):
+    """The replica had failed (a ``replicas_down`` fault): refused, or its response lost."""
+
+    reason = "down"
+
+
+class Crash(ReplicaDown):
+    """Thrown into a request waiting at a replica when that replica fails."""
+
+
+class FaultError(RequestError):
+    """An ``error_rate`` fault failed the request after its work."""
+
+    reason = "fault"
+
+
+class RateLimited(RequestError):
+    """A token bucket had no token for the request."""
+
+    reason = "rate_limited"
+
+
+class CircuitOpen(RequestError):
+    """An open circuit breaker failed the call fast (``component`` is the callee)."""
+
+    reason = "circuit_open"
+
+
+class Dropped(RequestError):
+    """``deadline: propagate``: the caller had given up before a worker took the request."""
+
+    reason = "dropped"
+
+
+class DiscoveryFailed(RequestError):
+    """The caller had no valid cached address and the registry lookup failed."""
+
+    reason = "discovery"

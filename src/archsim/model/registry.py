@@ -12,6 +12,7 @@ from archsim.errors import ModelError
 from archsim.model.balancer import BalancerRuntime
 from archsim.model.cache import CacheRuntime
 from archsim.model.database import DatabaseRuntime
+from archsim.model.discovery import RegistryRuntime
 from archsim.model.queue import QueueRuntime
 from archsim.model.service import ServiceRuntime
 from archsim.model.topic import TopicRuntime
@@ -23,6 +24,7 @@ KINDS: dict[str, type[Any]] = {
     "load_balancer": BalancerRuntime,
     "topic": TopicRuntime,
     "queue": QueueRuntime,
+    "registry": RegistryRuntime,
 }
 
 

@@ -56,6 +56,7 @@ class Report:
     slos: list[dict[str, Any]] = field(default_factory=list)
     latency_samples_s: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     timeline: dict[str, Any] | None = None
+    failures: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, the keys of SPEC section 3 (stable) plus documented extras."""
@@ -69,7 +70,7 @@ class Report:
             "bottleneck": self.bottleneck,
             "slos": self.slos,
             "warnings": self.warnings,
-        } | ({"timeline": self.timeline} if self.timeline is not None else {})
+        } | ({"timeline": self.timeline} if self.timeline is not None else {}) | self.failures
 
     def _repr_html_(self) -> str:
         """Tables and charts for a Jupyter notebook (see :mod:`archsim.report.notebook`)."""
@@ -100,6 +101,10 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
     components = _components(results, duration)
     bottleneck = _bottleneck(components)
     warnings = _warnings(topology, results, requests, components, rate_scale)
+    from archsim.report.failures import failure_sections
+
+    failures, failure_warnings = failure_sections(topology, results, components, rate_scale)
+    warnings.extend(failure_warnings)
     from archsim.report.timeline_section import dynamics_note, timeline_section
 
     note = dynamics_note(topology)
@@ -119,7 +124,8 @@ def build_report(topology: Topology, results: list[ReplicationResult], seed: int
         bottleneck = busiest[0]  # the consumers of a subscriber are the busiest servers
     return Report(topology.name, simulation, requests, components, bottleneck, warnings,
                   subscribers=subscribers, slos=evaluate_slos(topology, requests),
-                  latency_samples_s=samples, timeline=timeline_section(results))
+                  latency_samples_s=samples, timeline=timeline_section(results),
+                  failures=failures)
 
 
 def _requests(results: list[ReplicationResult],
@@ -253,6 +259,4 @@ def _warnings(topology: Topology, results: list[ReplicationResult],
         if spec.type in ("topic", "queue") and not spec.subscribers:  # type: ignore[union-attr]
             warnings.append(f"{name}: a {spec.type} with no subscribers; its messages are "
                             "acknowledged and never consumed")
-    if topology.faults:
-        warnings.append("faults are not simulated yet; the run ignores the 'faults' section")
     return warnings

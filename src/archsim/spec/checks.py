@@ -22,7 +22,7 @@ from archsim.spec.yamlload import Positions
 
 SERVICE_TYPES = ("service", "database", "cache")
 BROKER_TYPES = ("topic", "queue")
-KNOWN_TYPES = (*SERVICE_TYPES, "load_balancer", *BROKER_TYPES)
+KNOWN_TYPES = (*SERVICE_TYPES, "load_balancer", *BROKER_TYPES, "registry")
 
 
 class _Checker:
@@ -109,6 +109,9 @@ class _Checker:
         if kind in BROKER_TYPES:
             self.add(loc, f"'{comp}' is a {kind}; send messages to it with 'publish: {comp}'")
             return False
+        if kind == "registry":
+            self.add(loc, f"'{comp}' is a registry; callers use it with 'discovery: {comp}'")
+            return False
         if kind not in SERVICE_TYPES and kind != "load_balancer":
             return False
         endpoints = self.endpoints_of(comp)
@@ -158,6 +161,7 @@ class _Checker:
                 for step, step_loc in _walk_steps(endpoint["calls"], ep_loc):
                     self.check_step(node, step, step_loc)
         self.check_miss(name, comp, loc)
+        self.check_discovery(comp, loc)
         self.check_zones(comp, loc)
 
     def check_miss(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
@@ -173,6 +177,20 @@ class _Checker:
             edge_loc = self.graph.edges[nodes[0], target]["loc"]
             for node in nodes[1:]:
                 self.graph.add_edge(node, target, loc=edge_loc)
+
+    def check_discovery(self, comp: dict[str, Any], loc: Loc) -> None:
+        """``discovery`` names a registry component."""
+        name = comp.get("discovery")
+        if not isinstance(name, str) or not self.has_components or name in self.broken:
+            return
+        registries = [c for c in self.components if self.kind_of(c) == "registry"]
+        if name not in self.components:
+            self.add((*loc, "discovery"), f"expected a registry component, got '{name}', "
+                     f"which is not a component; registries are: "
+                     f"{', '.join(registries) or '(none)'}.{suggest(name, registries)}")
+        elif self.kind_of(name) != "registry":
+            self.add((*loc, "discovery"), f"expected a registry component, got '{name}', a "
+                     f"{self.kind_of(name)}")
 
     def check_zones(self, comp: dict[str, Any], loc: Loc) -> None:
         """``zone`` and ``replica_zones`` name zones of ``network.zones``."""

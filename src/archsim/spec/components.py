@@ -13,6 +13,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from archsim.spec.autoscale import Autoscale, check_replicas
 from archsim.spec.datatier import CacheKeys, ReadFrom, Replication
 from archsim.spec.dists import ZERO, Work
+from archsim.spec.failures import CircuitBreaker, Deadline, HealthCheck, RateLimit, RegistrySpec
 from archsim.spec.steps import Endpoint, Step
 from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Spec
 
@@ -35,6 +36,11 @@ class ServiceSpec(Spec):
     policy: Policy = "round_robin"
     zone: Name | None = None
     endpoints: Annotated[dict[Name, Endpoint], Field(min_length=1)]
+    rate_limit: RateLimit | None = None
+    circuit_breaker: CircuitBreaker | None = None
+    deadline: Deadline = "ignore"
+    discovery: Name | None = None
+    health_check: HealthCheck | None = None
     autoscale: Autoscale | None = None
 
     @model_validator(mode="after")
@@ -125,6 +131,8 @@ class LoadBalancerSpec(Spec):
     target: Name
     policy: Policy = "round_robin"
     latency: Work = ZERO
+    rate_limit: RateLimit | None = None
+    health_check: HealthCheck | None = None
 
 
 class TopicSubscriber(Spec):
@@ -182,7 +190,8 @@ class QueueSpec(Spec):
 
 COMPONENT_SPECS: dict[str, type[Spec]] = {
     cls.kind: cls  # type: ignore[attr-defined]
-    for cls in (ServiceSpec, DatabaseSpec, CacheSpec, LoadBalancerSpec, TopicSpec, QueueSpec)
+    for cls in (ServiceSpec, DatabaseSpec, CacheSpec, LoadBalancerSpec, TopicSpec, QueueSpec,
+                RegistrySpec)
 }
 SERVICE_KINDS = frozenset({"service", "database", "cache"})
 BROKER_KINDS = frozenset({"topic", "queue"})

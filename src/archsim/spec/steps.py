@@ -7,18 +7,24 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, Tag
 
 from archsim.spec.dists import ZERO, Work
+from archsim.spec.failures import CircuitBreaker
 from archsim.spec.types import Count, Duration, NonNegativeCount, Probability, Spec
 
 STEP_KEYS = {"to": "<call>", "parallel": "<parallel>", "publish": "<publish>", "work": "<work>"}
 
 
 class Retries(Spec):
-    """Retry policy of a call: up to ``max`` extra attempts with exponential backoff."""
+    """Retry policy of a call: up to ``max`` extra attempts with exponential backoff.
+
+    ``budget``: retries are allowed only while they are at most this share of the calls made
+    over the last 10 seconds (retry throttling as in Finagle, Envoy and gRPC).
+    """
 
     max: NonNegativeCount = 0
     backoff: Duration = 0.0
     multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 2.0
     jitter: bool = True
+    budget: Probability | None = None
 
 
 class CallStep(Spec):
@@ -28,6 +34,7 @@ class CallStep(Spec):
     p: Probability = 1.0
     timeout: Duration | None = None
     retries: Retries | None = None
+    circuit_breaker: CircuitBreaker | None = None
     latency: Work | None = None
 
     @property

@@ -1,0 +1,229 @@
+"""Wire failure handling into a built model, and collect its figures per replication.
+
+Everything here is decided once at build time: services get a
+:class:`~archsim.model.guard.ServeGuard` only when they need one (a rate limit, deadline
+propagation, a fault, or any timeout in the topology, for wasted work); call steps become
+:class:`~archsim.model.resilience.ResilientCallOp` only when they configure a timeout, retries,
+a breaker or discovery. A topology without any of it builds exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archsim.model.balancer import BalancerRuntime
+from archsim.model.breaker import Breaker
+from archsim.model.discovery import DiscoveryCache, RegistryRuntime
+from archsim.model.errors import RateLimited
+from archsim.model.faults import HealthChecker, Slowdown, schedule, slow_down
+from archsim.model.guard import ServeGuard
+from archsim.model.ratelimit import TokenBucket
+from archsim.model.resilience import EdgeStats, ResilientCallOp, RetryBudget, Ticket, tracked
+from archsim.model.service import ServiceRuntime
+
+if TYPE_CHECKING:
+    from archsim.model.client import Client
+    from archsim.model.context import Context
+    from archsim.spec.schema import Topology
+    from archsim.spec.steps import CallStep
+
+
+@dataclass(frozen=True, slots=True)
+class FailureStats:
+    """Failure-handling figures of one replication's measured window (picklable)."""
+
+    services: dict[str, dict[str, Any]]
+    rate_limited: dict[str, dict[str, int]]
+    breakers: dict[str, dict[str, Any]]
+    calls: dict[str, dict[str, Any]]
+    discovery: dict[str, dict[str, Any]]
+
+
+class FailureState:
+    """The failure-handling parts of one replication (``ctx.failures``)."""
+
+    def __init__(self) -> None:
+        self.guards: dict[str, ServeGuard] = {}
+        self.limiters: dict[str, TokenBucket] = {}
+        self.breakers: dict[str, Breaker] = {}
+        self.edges: dict[str, EdgeStats] = {}
+        self.caches: dict[str, DiscoveryCache] = {}
+
+    def reset(self) -> None:
+        """Start the measured window."""
+        for part in (*self.guards.values(), *self.limiters.values(), *self.breakers.values(),
+                     *self.edges.values(), *self.caches.values()):
+            part.reset()
+
+    def stats(self) -> FailureStats:
+        """Figures of the measured window."""
+        services = {name: {"wasted_work_s": g.wasted_s, "abandoned": g.abandoned,
+                           "dropped": g.dropped, "down_refused": g.refused_down,
+                           "down_lost": g.lost, "fault_errors": g.faulted,
+                           "last_down_error_s": g.last_down_error_s}
+                    for name, g in self.guards.items()}
+        limited = {name: {"admitted": b.admitted, "rejected": b.rejected}
+                   for name, b in self.limiters.items()}
+        return FailureStats(services, limited,
+                            {name: b.stats() for name, b in self.breakers.items()},
+                            {name: e.stats() for name, e in self.edges.items()},
+                            {name: c.stats() for name, c in self.caches.items()})
+
+
+def state_of(ctx: Context) -> FailureState:
+    """``ctx.failures``, created on first use."""
+    if ctx.failures is None:
+        ctx.failures = FailureState()
+    return ctx.failures  # type: ignore[no-any-return]
+
+
+def needs_resilience(step: CallStep, caller: ServiceRuntime, callee: Any) -> bool:
+    """Whether a call step needs :class:`ResilientCallOp` rather than a plain call."""
+    callee_spec = getattr(callee, "spec", None)
+    return bool(step.timeout is not None or step.retries is not None
+                or step.circuit_breaker is not None
+                or getattr(callee_spec, "circuit_breaker", None) is not None
+                or getattr(caller.spec, "discovery", None) is not None)
+
+
+def prefix_of(stream: str) -> str:
+    """The endpoint name in a compiled step's stream name (``service/endpoint/index...``)."""
+    parts = stream.split("/")
+    return parts[1] if len(parts) > 1 else stream
+
+
+def configure_call(op: ResilientCallOp, step: CallStep, caller: ServiceRuntime,
+                   endpoint: str, ctx: Context) -> None:
+    """Give a resilient call its counters, breaker, retry budget and discovery cache."""
+    state = state_of(ctx)
+    key = f"{caller.name}/{endpoint} -> {step.to}"
+    suffix = 2
+    while key in state.edges:
+        key = f"{caller.name}/{endpoint} -> {step.to} #{suffix}"
+        suffix += 1
+    edge = state.edges[key] = EdgeStats(f"{caller.name}/{endpoint}", step.to)
+    breaker = None
+    if step.circuit_breaker is not None:
+        breaker = state.breakers[key] = Breaker(ctx.env, key, step.circuit_breaker)
+    else:
+        callee = ctx.components[step.component]
+        shared = getattr(getattr(callee, "spec", None), "circuit_breaker", None)
+        if shared is not None:
+            name = f"{caller.name} -> {step.component}"
+            breaker = state.breakers.get(name)
+            if breaker is None:
+                breaker = state.breakers[name] = Breaker(ctx.env, name, shared)
+    retries = step.retries
+    budget = RetryBudget(retries.budget) if retries and retries.budget is not None else None
+    discovery = None
+    registry_name = getattr(caller.spec, "discovery", None)
+    if registry_name is not None:
+        discovery = state.caches.get(caller.name)
+        if discovery is None:
+            registry = ctx.components[registry_name]
+            assert isinstance(registry, RegistryRuntime)
+            discovery = state.caches[caller.name] = DiscoveryCache(caller.name, registry)
+    op.configure(edge, breaker, budget, discovery, step.component)
+
+
+def install_failures(topology: Topology, ctx: Context, clients: list[Client]) -> None:
+    """Guards, faults, health checks, rate limits and client deadlines (after compile)."""
+    timed = any(w.timeout is not None for w in topology.workload) or any(
+        e.timeout_s is not None for e in _resilient_ops(ctx))
+    targets = {f.component for f in topology.faults}
+    guards: dict[str, ServeGuard] = {}
+    slowdowns: dict[str, Slowdown] = {}
+    for name, runtime in ctx.components.items():
+        if not isinstance(runtime, ServiceRuntime):
+            continue
+        spec: Any = runtime.spec
+        limit = getattr(spec, "rate_limit", None)
+        propagate = getattr(spec, "deadline", "ignore") == "propagate"
+        if not (timed or limit or propagate or name in targets):
+            continue
+        bucket = None
+        if limit is not None:
+            bucket = state_of(ctx).limiters[name] = TokenBucket(ctx.env, limit.rate, limit.burst)
+        guard = guards[name] = state_of(ctx).guards[name] = ServeGuard(runtime, ctx, bucket,
+                                                                       propagate)
+        guard.install()
+    for fault in topology.faults:
+        target = ctx.components[fault.component]
+        guard = guards.get(fault.component)
+        if guard is not None and fault.replicas_down is not None:
+            guard.crashable = True
+        slowdown = None
+        if isinstance(target, ServiceRuntime) and fault.latency_factor is not None:
+            if fault.component not in slowdowns:
+                slowdowns[fault.component] = slow_down(target)
+            slowdown = slowdowns[fault.component]
+        schedule(ctx.env, fault, target, guard, slowdown)
+    for name, runtime in ctx.components.items():
+        spec = getattr(runtime, "spec", None)
+        check = getattr(spec, "health_check", None)
+        if isinstance(runtime, BalancerRuntime):
+            if check is not None and runtime.target is not None:
+                checker = HealthChecker(ctx.env, check.interval, runtime.target.replicas,
+                                        guards.get(runtime.target.name))
+                runtime.pick = checker.wrap(runtime.pick)
+            if spec.rate_limit is not None:  # type: ignore[union-attr]
+                _limit_balancer(runtime, ctx)
+        elif isinstance(runtime, ServiceRuntime) and check is not None:
+            checker = HealthChecker(ctx.env, check.interval, runtime.replicas, guards.get(name))
+            runtime.pick = checker.wrap(runtime.pick)
+    for client in clients:
+        if client.timeout_s is not None and (timed or guards):
+            _track_client(client, ctx)
+
+
+def _resilient_ops(ctx: Context) -> list[ResilientCallOp]:
+    found: list[ResilientCallOp] = []
+
+    def visit(ops: list[Any]) -> None:
+        for op in ops:
+            if isinstance(op, ResilientCallOp):
+                found.append(op)
+            visit(getattr(op, "branches", []))
+
+    for runtime in ctx.components.values():
+        if isinstance(runtime, ServiceRuntime):
+            for endpoint in runtime.endpoints.values():
+                visit(endpoint.ops)
+    return found
+
+
+def _limit_balancer(balancer: BalancerRuntime, ctx: Context) -> None:
+    limit: Any = balancer.spec.rate_limit
+    bucket = state_of(ctx).limiters[balancer.name] = TokenBucket(ctx.env, limit.rate,
+                                                                 limit.burst)
+    name = balancer.name
+    entry, steps = balancer.entry, balancer.steps
+
+    def limited_entry(endpoint: str) -> Callable[[], Any]:
+        forward = entry(endpoint)
+        return lambda: forward() if bucket.take() else _refused(name)
+
+    def limited_steps(endpoint: str) -> Any:
+        return steps(endpoint) if bucket.take() else _refused(name)
+
+    balancer.entry = limited_entry  # type: ignore[method-assign]
+    balancer.steps = limited_steps  # type: ignore[method-assign]
+
+
+def _refused(name: str) -> Generator[Any, Any, None]:
+    raise RateLimited(name)
+    yield  # pragma: no cover - makes this a generator
+
+
+def _track_client(client: Client, ctx: Context) -> None:
+    """Run the client's timed requests with a deadline ticket (wasted work, propagation)."""
+    path = client.path
+    timeout_s = client.timeout_s
+    assert timeout_s is not None
+
+    def deadline_path() -> Any:
+        return tracked(ctx, Ticket(ctx.env._now + timeout_s, None), path())
+
+    client.path = deadline_path  # type: ignore[method-assign]

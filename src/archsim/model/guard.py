@@ -1,0 +1,172 @@
+"""The serving path of a service with failure handling: rate limit, faults, deadlines.
+
+Installed only on services that need it (see :mod:`archsim.model.failures`), by replacing
+that service's two serve functions, so other services keep their plain path. A guarded
+request:
+
+1. takes a token from the service's ``rate_limit`` bucket or fails with ``rate_limited``;
+2. fails with ``down`` at once on a failed replica (``replicas_down`` fault);
+3. with ``deadline: propagate``, is dropped (``dropped``, no work) when its caller has given
+   up by the time it arrives or a worker is handed to it;
+4. runs the endpoint; when its caller gave up before it ended, its worker time counts as
+   wasted work; when the replica failed meanwhile, its response is lost (``down``);
+   during an ``error_rate`` fault it fails with that probability after its work.
+
+A replica that fails fails its waiting requests at once (:meth:`ServeGuard.crash`); requests
+already holding a worker finish the step they are in on it and then fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from archsim.model.errors import Crash, Dropped, FaultError, RateLimited, ReplicaDown
+from archsim.model.task import Task
+
+if TYPE_CHECKING:
+    from archsim.model.context import Context
+    from archsim.model.ratelimit import TokenBucket
+    from archsim.model.service import CompiledEndpoint, Counted, ServiceRuntime
+    from archsim.model.station import Station
+
+Serve = Callable[["Station", "CompiledEndpoint", "Counted | None"], Any]
+
+
+class ServeGuard:
+    """Failure handling around one service's serve functions."""
+
+    def __init__(self, runtime: ServiceRuntime, ctx: Context, limiter: TokenBucket | None,
+                 propagate: bool) -> None:
+        self.runtime = runtime
+        self.name = runtime.name
+        self.ctx = ctx
+        self.env = ctx.env
+        self.limiter = limiter
+        self.propagate = propagate
+        self.down: set[int] = set()
+        self.epoch: dict[int, int] = {id(s): 0 for s in runtime.replicas}
+        self.error_rate = 0.0
+        self.crashable = False
+        self.failure = ctx.rng(f"fault:{runtime.name}")
+        self.blocking = runtime.blocking
+        self.reset()
+
+    def install(self) -> None:
+        """Replace the service's serve functions by guarded ones."""
+        runtime = self.runtime
+        blocking, nonblocking = runtime._serve_blocking, runtime._serve_nonblocking
+        runtime._serve_blocking = (  # type: ignore[method-assign]
+            lambda station, endpoint, via: self.serve(station, endpoint, via, blocking))
+        runtime._serve_nonblocking = (  # type: ignore[method-assign]
+            lambda station, endpoint, via: self.serve(station, endpoint, via, nonblocking))
+
+    def reset(self) -> None:
+        self.wasted_s = 0.0
+        self.abandoned = self.dropped = self.refused_down = self.lost = self.faulted = 0
+        self.last_down_error_s: float | None = None
+
+    def serve(self, station: Station, endpoint: CompiledEndpoint, via: Counted | None,
+              inner: Serve) -> Generator[Any, Any, None]:
+        env = self.env
+        if self.limiter is not None and not self.limiter.take():
+            raise RateLimited(self.name)
+        key = id(station)
+        if key in self.down:
+            self.refused_down += 1
+            self.last_down_error_s = env._now
+            raise ReplicaDown(self.name)
+        ticket = self.ctx.ticket
+        if ticket is not None and self.propagate and ticket.expired(env._now):
+            self.dropped += 1
+            raise Dropped(self.name)
+        epoch = self.epoch.get(key, 0)
+        steps = inner(station, endpoint, via)
+        held_s = 0.0
+        if ticket is None and not self.propagate and not self.crashable:
+            yield from steps
+        else:
+            held_s = yield from self._watched(steps, station, ticket, endpoint)
+        if ticket is not None and ticket.expired(env._now):
+            self.abandoned += 1
+            self.wasted_s += held_s
+        if self.epoch.get(key, 0) != epoch:
+            self.lost += 1
+            self.last_down_error_s = env._now
+            raise ReplicaDown(self.name)
+        if self.error_rate and self.failure.random() < self.error_rate:
+            self.faulted += 1
+            raise FaultError(self.name)
+
+    def _watched(self, steps: Any, station: Station, ticket: Any,
+                 endpoint: CompiledEndpoint) -> Generator[Any, Any, float]:
+        """Forward ``steps``; drop at hand-over when the caller gave up; return worker time.
+
+        Worker time is from the hand-over to the end with blocking io, the endpoint's first
+        ``work`` without.
+        """
+        env = self.env
+        send, throw = steps.send, steps.throw
+        granted = env._now
+        work_s = 0.0
+        count = 0
+        method: Any = send
+        argument: Any = None
+        while True:
+            try:
+                target = method(argument)
+            except StopIteration:
+                break
+            except Dropped:
+                raise
+            except BaseException:
+                self._count_wasted(ticket, env._now - granted if self.blocking else work_s)
+                raise
+            count += 1
+            at_door = count == 1 and target is station.waiting
+            if (not self.blocking and not work_s and count <= 2
+                    and target.__class__ is float and endpoint.work is not None):
+                work_s = target
+            try:
+                argument = yield target
+                method = send
+            except Crash as crash:
+                if at_door and self.blocking:  # out of the waiting room: the finally of the
+                    station.advance()  # blocking path releases a worker, so hand it one
+                    station.busy += 1
+                method, argument = throw, crash
+            except BaseException as error:
+                method, argument = throw, error
+            else:
+                if at_door:
+                    granted = env._now
+                    if self.propagate and ticket is not None and ticket.expired(granted):
+                        self.dropped += 1
+                        method, argument = throw, Dropped(self.name)
+        return env._now - granted if self.blocking else work_s
+
+    def _count_wasted(self, ticket: Any, held_s: float) -> None:
+        if ticket is not None and ticket.expired(self.env._now):
+            self.abandoned += 1
+            self.wasted_s += held_s
+
+    def crash(self, station: Station) -> None:
+        """The replica fails now: refuse new requests, fail the waiting ones."""
+        key = id(station)
+        self.down.add(key)
+        self.epoch[key] = self.epoch.get(key, 0) + 1
+        station.advance()
+        waiting = list(station.waiting)
+        station.waiting.clear()
+        for waiter in waiting:
+            error = Crash(self.name)
+            if isinstance(waiter, Task):
+                event = self.env.event()
+                event.callbacks.append(waiter.wake)  # type: ignore[union-attr]
+                event.fail(error)
+            else:
+                waiter.fail(error)
+
+    def recover(self, station: Station) -> None:
+        """The replica is back."""
+        self.down.discard(id(station))

@@ -1,0 +1,82 @@
+"""Failure-handling vocabulary: circuit breakers, rate limits, health checks, registries.
+
+Timeouts and retries live on the call step (:mod:`archsim.spec.steps`); faults on the
+topology (:mod:`archsim.spec.schema`). Values are in SI units (seconds, per second).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
+
+from archsim.spec.dists import ZERO, Work
+from archsim.spec.types import Count, Duration, Probability, Rate, Spec
+
+
+class CircuitBreaker(Spec):
+    """Closed -> open when, over the last ``window`` seconds, at least ``min_calls`` calls were
+    made and at least ``failure_ratio`` of them failed. Open for ``open_for`` seconds from the
+    trip (calls fail fast), then half-open: one probe call goes through; its success closes
+    the breaker, its failure opens it again.
+    """
+
+    failure_ratio: Probability = 0.5
+    window: Duration = 10.0
+    min_calls: Count = 20
+    open_for: Duration = 5.0
+
+    @model_validator(mode="after")
+    def _positive(self) -> CircuitBreaker:
+        if self.window <= 0 or self.open_for <= 0:
+            raise ValueError("'window' and 'open_for' must be > 0")
+        return self
+
+
+class RateLimit(Spec):
+    """A token bucket: ``rate`` tokens per second, at most ``burst`` stored (full at start);
+    a request takes one token or is rejected (``rate_limited``).
+    """
+
+    rate: Rate
+    burst: Count = 1
+
+
+class HealthCheck(Spec):
+    """Probe every replica every ``interval``; requests skip replicas last seen down."""
+
+    interval: Duration
+
+    @model_validator(mode="after")
+    def _positive(self) -> HealthCheck:
+        if self.interval <= 0:
+            raise ValueError("'interval' must be > 0")
+        return self
+
+
+Deadline = Literal["ignore", "propagate"]
+"""``propagate``: a request whose caller gave up is dropped when a worker would take it."""
+
+
+class RegistrySpec(Spec):
+    """A service registry (Eureka/ZooKeeper-like) that callers with ``discovery`` ask.
+
+    A lookup takes ``latency`` (the round trip); the answer is cached by the caller for
+    ``ttl``. While every replica of the registry is down, lookups fail.
+    """
+
+    kind: ClassVar[str] = "registry"
+    type: Literal["registry"] = "registry"
+    description: str = ""
+    replicas: Count = 1
+    latency: Work = ZERO
+    ttl: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _positive(self) -> RegistrySpec:
+        if self.ttl <= 0:
+            raise ValueError("'ttl' must be > 0")
+        return self
+
+
+__all__ = ["CircuitBreaker", "Deadline", "HealthCheck", "RateLimit", "RegistrySpec"]

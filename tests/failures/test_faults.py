@@ -1,0 +1,93 @@
+"""Faults and health checks, rate limits, and service discovery with client caching."""
+
+from __future__ import annotations
+
+import simpy
+
+from archsim.model.ratelimit import TokenBucket
+from engine._accuracy import check, simulate
+
+DOWN = """
+archsim: 1
+name: down
+workload: [{{name: req, to: lb/get, rate: 300}}]
+components:
+  lb: {{type: load_balancer, target: web{check}}}
+  web: {{type: service, replicas: 3, workers: 8, endpoints: {{get: {{work: 5ms}}}}}}
+faults:
+  - {{component: web, at: 50.5s, for: 10s, replicas_down: 1}}
+"""
+
+
+def test_a_replica_down_for_10_of_100_seconds_removes_its_share() -> None:
+    run = simulate(DOWN.format(check=""), duration_s=100, warmup_s=0, replications=4)
+    shares = [c.failed / c.arrived for c in run.classes_named()]
+    check("error share", shares, (1 / 3) * (10 / 100))
+    assert set(run.request()["errors"]) == {"down"}
+
+
+def test_with_health_checks_errors_stop_within_one_interval() -> None:
+    run = simulate(DOWN.format(check=", health_check: {interval: 1s}"), duration_s=100,
+                   warmup_s=0, replications=4)
+    for result in run.results:
+        web = result.failures.services["web"]
+        # the fault starts at 50.5 s, the next probe (every second from 0) sees it at 51 s
+        assert web["down_refused"] > 0 and 50.5 <= web["last_down_error_s"] <= 51.0
+    assert run.request()["error_rate"] < 0.1 * (1 / 3) * (10 / 100)
+
+
+def test_token_bucket_admits_rate_times_t_plus_burst() -> None:
+    env = simpy.Environment()
+    bucket = TokenBucket(env, rate_per_s=50.0, burst=20)
+
+    def flood():  # far more than the rate: every token is taken as soon as it exists
+        while True:
+            bucket.take()
+            yield env.timeout(0.0005)
+
+    env.process(flood())
+    env.run(until=10.0)
+    assert abs(bucket.admitted - (50.0 * 10.0 + 20)) <= 1
+
+
+def test_rate_limit_on_a_balancer_rejects_the_excess() -> None:
+    text = DOWN.format(check=", rate_limit: {rate: 200, burst: 10}").split("faults:")[0]
+    run = simulate(text, duration_s=20, warmup_s=1, replications=2)
+    for stats in run.classes_named():  # the bucket is empty after the warm-up: rate x T
+        assert abs(stats.completed - 200 * 20) <= 2, stats.completed
+    assert run.report["components"]["lb"]["rate_limited"] > 0
+    assert set(run.request()["errors"]) == {"rate_limited"}
+
+
+DISCOVERY = """
+archsim: 1
+name: discovery
+workload: [{{name: req, to: web/get, rate: 100}}]
+components:
+  registry: {{type: registry, latency: 2ms, ttl: 30s}}
+  web:
+    type: service
+    discovery: registry
+    endpoints: {{get: {{work: 1ms, calls: [{{to: db/q}}]}}}}
+  db: {{type: database, endpoints: {{q: {{work: 1ms}}}}}}
+faults:
+  - {{component: registry, at: 35s, for: {outage}, replicas_down: 1}}
+"""
+
+
+def test_a_registry_outage_shorter_than_the_ttl_causes_no_errors() -> None:
+    run = simulate(DISCOVERY.format(outage="20s"), duration_s=80, warmup_s=0, replications=2)
+    assert run.request()["failed"] == 0
+    section = run.report["discovery"]["web"]
+    assert section["hits"] > 100 * section["lookups"]
+
+
+def test_a_longer_outage_fails_calls_from_when_the_cached_entries_expire() -> None:
+    run = simulate(DISCOVERY.format(outage="40s"), duration_s=80, warmup_s=0, replications=2)
+    assert set(run.request()["errors"]) == {"discovery"}
+    for result in run.results:
+        first = result.failures.discovery["web"]["first_failure_s"]
+        # the entry fetched by the first call (t ~ 0) was refreshed at ~30 s; it expires ~60 s
+        assert 60.0 <= first <= 61.0, first
+    errors = run.request()["failed"] / 2
+    assert abs(errors - 100 * (75 - 60)) < 0.1 * 100 * 15
