@@ -148,6 +148,10 @@ def _step_edges(name: str, endpoint: str, steps: tuple[Step, ...],
                 extras.append(f"timeout {_duration(step.timeout)}")
             if step.retries is not None and step.retries.max:
                 extras.append(_plural(step.retries.max, "retry", "retries"))
+                if step.retries.budget is not None:
+                    extras.append(f"budget {step.retries.budget:.0%}")
+            if step.circuit_breaker is not None:
+                extras.append(f"breaker {step.circuit_breaker.failure_ratio:.0%}")
             yield name, step.component, {
                 "kind": "call", "sync": True, "label": _label(f"{endpoint} -> {step.to}", extras),
                 "endpoint": endpoint, "to": step.to, "p": step.p, "parallel": parallel}

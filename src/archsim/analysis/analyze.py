@@ -204,7 +204,7 @@ def _endpoints(network: Network, name: str) -> list[str]:
     spec = network.components[name]
     if spec.type == "load_balancer":
         return list(network.components[spec.target].endpoints)
-    return list(spec.endpoints)
+    return list(getattr(spec, "endpoints", ()))  # a registry has none
 
 
 def _model(solver: Solver, name: str, users: int | None) -> str:

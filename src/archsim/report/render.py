@@ -76,6 +76,10 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
     if data["subscribers"]:
         _subscribers(data["subscribers"], console, style)
+    if data.get("calls") or data.get("discovery"):
+        from archsim.report.render_failures import render_failures
+
+        render_failures(data, console, style)
     if data["slos"]:
         render_slos(data["slos"], console, plain)
     if data.get("timeline"):

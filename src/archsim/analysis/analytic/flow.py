@@ -54,7 +54,7 @@ def traffic_graph(topology: Topology) -> nx.DiGraph:
                 _add(graph, node, endpoint_node(spec.target, endpoint), 1.0, via=name)
         else:
             graph.add_node(name, component=name, endpoint=None, kind=spec.type)
-            subscribers = spec.subscribers
+            subscribers = getattr(spec, "subscribers", ())  # a registry has none
             total = sum(sub.consumers for sub in subscribers)
             for sub in subscribers:
                 share = 1.0 if spec.type == "topic" else sub.consumers / total
