@@ -174,7 +174,16 @@ def _backlog(broker: Any, subscriber: Any) -> int:
 def _breaker_states(model: Model) -> list[tuple[str, str]]:
     """``(name, state)`` of every circuit breaker the model exposes, if any."""
     breakers = getattr(model.ctx, "breakers", None)
+    if not breakers:  # failure handling keeps them in ctx.failures.breakers (name -> Breaker)
+        breakers = getattr(getattr(model.ctx, "failures", None), "breakers", None)
     if not breakers:
         return []
     items = breakers.values() if isinstance(breakers, dict) else breakers
-    return [(str(b.name), str(b.state)) for b in items]
+    out = []
+    for breaker in items:
+        now = breaker.env._now
+        state = str(breaker.state)
+        if state == "open" and now >= breaker.opened_at + breaker.open_for:
+            state = "half_open"  # due on schedule, switched lazily on the next call
+        out.append((str(breaker.name), state))
+    return out
