@@ -177,3 +177,29 @@ def test_multi_line_description_is_one_title_line() -> None:
                             "workload: [{name: a, to: s/e, rate: 1}]\n"
                             "components: {s: {type: service, endpoints: {e: {}}}}\n")
     assert render_text(topology).splitlines()[0] == "t: two lines more"
+
+
+def test_graph_shows_read_replicas_zones_and_cache_hit_model() -> None:
+    from archsim.graph import render_text
+
+    text = render_text(archsim.load("""\
+archsim: 1
+name: zones
+network:
+  zones: {east: {client: 1ms, links: {west: 30ms}}, west: {client: 1ms}}
+workload: [{name: r, to: api/get, rate: 10}]
+components:
+  api: {type: service, zone: east, endpoints: {get: {calls: [{to: cache/get}, {to: db/read}]}}}
+  cache: {type: cache, zone: east, hit_ratio: 0.9, endpoints: {get: {work: 1ms}}}
+  db:
+    type: database
+    zone: east
+    read_replicas: 2
+    replica_zones: [east, west]
+    replication: {mode: quorum, acks: 1}
+    endpoints: {read: {work: 2ms}}
+"""))
+    assert "zone east" in text
+    assert "2 read replicas (quorum 1 acks replication, reads from replicas)" in text
+    assert "replica zones east/west" in text
+    assert "hit ratio 0.9" in text

@@ -96,7 +96,8 @@ def _component_attributes(component: Any) -> dict[str, Any]:
                  f"{_plural(component.workers, 'worker')}", queue, component.io]
         if component.replicas > 1 and component.policy != "round_robin":
             parts.append(component.policy)
-        return {"type": component.type, "detail": ", ".join(parts),
+        parts.extend(_data_tier_detail(component))
+        return {"type": component.type, "detail": ", ".join(parts), "zone": component.zone,
                 "replicas": component.replicas, "workers": component.workers,
                 "endpoints": tuple(component.endpoints)}
     if isinstance(component, LoadBalancerSpec):
@@ -174,6 +175,27 @@ def _step_extras(p: float, parallel: bool) -> list[str]:
 
 def _label(base: str, extras: list[str]) -> str:
     return f"{base} ({', '.join(extras)})" if extras else base
+
+
+def _data_tier_detail(component: ServiceSpec) -> list[str]:
+    """Zone, read replicas with their replication and zones, and a cache's hit model."""
+    parts = [f"zone {component.zone}"] if component.zone else []
+    read_replicas = getattr(component, "read_replicas", 0)
+    if read_replicas:
+        replication = component.replication_or_default  # type: ignore[attr-defined]
+        mode = replication.mode + (f" {replication.acks} acks" if replication.acks else "")
+        parts.append(f"{_plural(read_replicas, 'read replica')} ({mode} replication, reads "
+                     f"from {component.read_from})")  # type: ignore[attr-defined]
+        zones = getattr(component, "replica_zones", None)
+        if zones:
+            parts.append(f"replica zones {'/'.join(zones)}")
+    hit_ratio = getattr(component, "hit_ratio", None)
+    keys = getattr(component, "keys", None)
+    if hit_ratio is not None:
+        parts.append(f"hit ratio {hit_ratio:g}")
+    elif keys is not None:
+        parts.append(f"LRU of {keys.capacity} over {keys.count} Zipf keys (skew {keys.skew:g})")
+    return parts
 
 
 def _workload_detail(workload: Workload) -> str:
