@@ -156,3 +156,11 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0, command
         assert len(result.stdout) > 100
+
+
+def test_data_tier_table_in_human_output() -> None:
+    example = Path(__file__).parents[2] / "examples" / "read-replicas-consistency"
+    path = sorted(example.glob("*.yaml"))[0]
+    result = runner.invoke(app, ["run", str(path), *QUICK])
+    assert result.exit_code == 0, result.output
+    assert "Data tier" in result.stdout and "stale reads" in result.stdout

@@ -76,6 +76,8 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
     if data["subscribers"]:
         _subscribers(data["subscribers"], console, style)
+    if any("hit_ratio" in c or "read_replicas" in c for c in data["components"].values()):
+        _data_tier(data["components"], console, style)
     if data.get("calls") or data.get("discovery"):
         from archsim.report.render_failures import render_failures
 
@@ -125,4 +127,27 @@ def render_slos(rows: list[dict[str, Any]], console: Console, plain: bool = Fals
         objective, target, value = describe(row)
         result = Text("met", style="green") if row["met"] else Text("MISSED", style="bold red")
         table.add_row(Text(row["request"]), objective, target, value, result)
+    console.print(table)
+
+
+def _data_tier(components: dict[str, Any], console: Console, style: box.Box) -> None:
+    """Caches (observed hit ratio, load removed) and databases with read replicas."""
+    table = Table(title="Data tier", box=style, title_justify="left")
+    for column in ("component", "hit ratio", "hits/s", "misses/s", "reads/s", "writes/s",
+                   "lag mean ms", "lag p99 ms", "stale reads", "utilization by replica"):
+        table.add_column(column, justify="left" if column in ("component",
+                         "utilization by replica") else "right", no_wrap=True)
+    for name, entry in components.items():
+        if "hit_ratio" not in entry and "read_replicas" not in entry:
+            continue
+        lag = entry.get("replication_lag_ms") or {}
+        hit = entry.get("hit_ratio")
+        stale = entry.get("stale_read_fraction")
+        by_replica = entry.get("utilization_by_replica") or {}
+        table.add_row(
+            name, "-" if hit is None else f"{hit:.1%}", _fmt(entry.get("hits_rps")),
+            _fmt(entry.get("misses_rps")), _fmt(entry.get("reads_rps")),
+            _fmt(entry.get("writes_rps")), _fmt(lag.get("mean"), 2), _fmt(lag.get("p99"), 2),
+            "-" if stale is None else f"{stale:.1%}",
+            " ".join(f"{k} {v:.0%}" for k, v in by_replica.items()))
     console.print(table)
