@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import cycle
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,15 +53,7 @@ def _load(station: Station) -> float:
 
 
 def _round_robin(replicas: Sequence[Station]) -> Picker:
-    cursor = [0]
-    count = len(replicas)
-
-    def pick() -> Station:
-        index = cursor[0]
-        cursor[0] = index + 1 if index + 1 < count else 0
-        return replicas[index]
-
-    return pick
+    return cycle(replicas).__next__  # replicas 0, 1, ..., n-1, 0, ... in C, without a frame
 
 
 def _batched_integers(rng: np.random.Generator, high: int, size: int = 4096) -> Callable[[], int]:

@@ -1,4 +1,5 @@
-"""Workloads at run time: open sources (Poisson or constant arrivals) and closed users."""
+"""Workloads at run time: open sources (Poisson or constant arrivals, time-varying rates,
+replayed traces) and closed users."""
 
 from __future__ import annotations
 

@@ -60,6 +60,8 @@ def entry_of(callee: Callee, endpoint: str) -> Callable[[], Iterable[Any]]:
 class Op:
     """Base of the compiled steps."""
 
+    __slots__ = ()
+
     def run(self, station: Station) -> Iterable[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
