@@ -3,10 +3,13 @@
 Visit ratios come from the traffic equations of the call graph; offered load, utilization,
 the bottleneck and the saturation throughput from the operational laws; mean latencies from
 M/M/c stations (Erlang C), open Jackson networks and exact mean value analysis where the model
-is product-form, and from labelled approximations (Allen-Cunneen, bottom-up holding times of
-blocking callers, fork-join by integration, Seidmann's multi-server MVA) where it is not.
-Every estimate says whether it is exact and what it assumes. See :mod:`archsim.analysis.analytic`
-for the pieces.
+is product-form; from the exact single-station models beyond it where a station is fed straight
+by clients (M/G/1 by Pollaczek-Khinchine, GI/M/1 for constant or round-robin arrivals, M/M/c/K
+and Erlang's loss system for finite waiting rooms, a blocking caller whose callees never wait)
+and from Flatto and Hahn's two-way fork-join queue; and from labelled approximations
+(Allen-Cunneen, bottom-up holding times of blocking callers, fork-join by integration or
+Nelson-Tantawi, Seidmann's multi-server MVA) otherwise. Every estimate says whether it is exact
+and what it assumes. See :mod:`archsim.analysis.analytic` for the pieces.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
     from archsim.spec.schema import Topology
 
 __all__ = ["Analysis", "ComponentEstimate", "RequestEstimate", "SubscriberEstimate", "analyze"]
+
+REJECTION_WARNING = 0.01
+"""A waiting room that rejects at least this share of its arrivals gives a warning."""
 
 FIXED_POINT_NOTE = ("closed workloads solved as open classes at the throughput X that "
                     "satisfies X = N / (Z + R(X)) (fixed point)")
@@ -112,16 +118,20 @@ def _single_closed(network: Network) -> Any:
 def _assemble(network: Network, solver: Solver, rates: dict[str, float], rate_scale: float,
               notes: list[str], users: int | None) -> Analysis:
     topology = network.topology
-    trees = {w.name: labels.request_tree(network, w.to) for w in topology.workload}
-    root_notes = {w.name: _workload_notes(w) for w in topology.workload}
+    open_model = users is None
+    trees = {w.name: labels.request_tree(network, w.to, open_model) for w in topology.workload}
+    assessments = {s: labels.assess(network, solver, s, users) for s in network.stations}
+    root_notes = {w.name: _workload_notes(network, solver, assessments, w)
+                  for w in topology.workload}
     for name, spec in network.components.items():
         for sub in getattr(spec, "subscribers", ()):
             root = f"subscriber:{name}/{sub.to}"
-            trees[root] = labels.request_tree(network, sub.to)
+            trees[root] = labels.request_tree(network, sub.to, open_model)
             root_notes[root] = ["handler requests come from consumers, not a Poisson stream"]
-    station_notes = {s: labels.station_notes(network, solver, s, users) for s in network.stations}
+    station_notes = {s: list(a.notes) for s, a in assessments.items()}
     verdicts = labels.classify(trees, root_notes, station_notes,
-                               labels.EXACT_CLOSED if users else labels.EXACT_OPEN, notes)
+                               labels.EXACT_CLOSED if users else labels.EXACT_OPEN, notes,
+                               assessments)
     subscribers = {s.key: s for s in subscriber_estimates(network, solver,
                                                           _exact_streams(network, verdicts))}
     components = {name: _component(network, solver, name, trees, verdicts, station_notes, users)
@@ -130,18 +140,29 @@ def _assemble(network: Network, solver: Solver, rates: dict[str, float], rate_sc
     sat = None if users else saturation(network, rate_scale, {
         w.name: rates[w.name] for w in topology.workload if not w.is_open})
     requests = {w.name: _request(network, solver, w, rates, trees[w.name], verdicts[w.name],
-                                 users, sat, peak) for w in topology.workload}
+                                 users, sat, peak, assessments) for w in topology.workload}
     return Analysis(topology.name, rate_scale, requests, components, subscribers, bottleneck,
                     peak, sat, tuple(_warnings(components, subscribers)))
 
 
-def _workload_notes(workload: Any) -> list[str]:
+def _workload_notes(network: Network, solver: Solver,
+                    assessments: dict[str, labels.Assessment], workload: Any) -> list[str]:
     notes = []
     if workload.is_open and workload.arrivals == "constant":
-        notes.append("constant arrivals taken as Poisson (the wait is overestimated)")
+        entry = _entry_station(network, workload.to)
+        if not (assessments[entry].kind == "special"
+                and solver.loads[entry].arrivals == "deterministic"):
+            notes.append(f"constant arrivals: c_a^2 = 0 at {entry} (Allen-Cunneen GI/G/c), "
+                         "calls further on taken as Poisson")
     if workload.timeout is not None:
         notes.append("client timeout ignored (every request assumed to finish in time)")
     return notes
+
+
+def _entry_station(network: Network, node: str) -> str:
+    component, _ = node.split("/", 1)
+    spec = network.components[component]
+    return spec.target if spec.type == "load_balancer" else component
 
 
 def _exact_streams(network: Network, verdicts: dict[str, labels.Verdict]) -> dict[str, bool]:
@@ -189,15 +210,16 @@ def _component(network: Network, solver: Solver, name: str, trees: dict[str, lab
     assumptions = notes[name]
     if approximate and not exact and not assumptions:
         assumptions = [f"through its traffic: {verdicts[approximate[0]].assumptions[0]}"]
+    blocking = solver.blocking.get(name, 0.0) if spec.queue is not None else None
     return ComponentEstimate(
         name, spec.type, visits, rate, spec.replicas, spec.workers,
         service_s=service.mean if service.finite else None,
-        offered_load=solver.loads[name].rate * (service.mean if service.finite
-                                                else service.floor),
+        offered_load=solver.utilization(name) * spec.replicas * spec.workers,
         utilization=solver.utilization(name),
         wait_s=wait.mean if wait.finite else None,
         model=_model(solver, name, users), label="exact" if exact else "approximate",
-        assumptions=tuple(assumptions))
+        assumptions=tuple(assumptions), blocking_probability=blocking,
+        offered_utilization=solver.utilization(name, loaded=True))
 
 
 def _endpoints(network: Network, name: str) -> list[str]:
@@ -216,12 +238,23 @@ def _model(solver: Solver, name: str, users: int | None) -> str:
     if users is not None:
         if load.servers >= users:
             return "delay (never queues: workers >= users)"
+        if labels.never_waits(load):
+            return f"delay (never queues: at most {load.bound} in flight)"
         kind = "MVA" if load.servers == 1 else f"MVA, Seidmann c={load.servers}"
         return kind + spread
     if labels.never_waits(load):
-        return "no wait (consumers <= workers)"
-    shape = "M/M" if service.exponential and load.ca2 == 1.0 else "M/G"
-    return f"{shape}/{load.servers}{spread}"
+        return f"no wait (at most {load.bound} in flight <= {load.servers} workers)"
+    gaps = {"deterministic": "D", "erlang": f"E{load.queues}"}.get(
+        load.arrivals or "", "M" if load.ca2 == 1.0 else "G")
+    work = "M" if service.exponential else ("D" if service.var == 0.0 else "G")
+    blocking = solver.blocking.get(name, 0.0)
+    room = ""
+    if load.capacity is not None and (blocking > 0 or load.capacity == 0):
+        room = f"/{load.servers + load.capacity}"
+    shape = f"{gaps}/{work}/{load.servers}{room}{spread}"
+    if room:
+        shape += f", {blocking:.2%} rejected"
+    return shape
 
 
 def _bottleneck(components: dict[str, ComponentEstimate],
@@ -236,7 +269,8 @@ def _bottleneck(components: dict[str, ComponentEstimate],
 
 def _request(network: Network, solver: Solver, workload: Any, rates: dict[str, float],
              tree: labels.Tree, verdict: labels.Verdict, users: int | None,
-             sat: Saturation | None, peak: float | None) -> RequestEstimate:
+             sat: Saturation | None, peak: float | None,
+             assessments: dict[str, labels.Assessment]) -> RequestEstimate:
     response = solver.request(workload.to)
     unstable = tuple(sorted(s for s in tree.stations if solver.utilization(s) >= 1.0))
     visits: dict[str, float] = {}
@@ -251,15 +285,21 @@ def _request(network: Network, solver: Solver, workload: Any, rates: dict[str, f
         method = "fixed point X = N / (Z + R(X)) over the open estimate"
         saturation_rate = None
     else:
-        method = ("M/M/c (Erlang C)" if len(tree.stations) == 1 else "open Jackson network"
-                  ) if exact else "open network, bottom-up (approximate)"
+        special = labels.methods(tree, assessments)
+        if not exact:
+            method = "open network, bottom-up (approximate)"
+        elif special:
+            method = " + ".join(special)
+        else:
+            method = "M/M/c (Erlang C)" if len(tree.stations) == 1 else "open Jackson network"
         saturation_rate = sat.rates_per_s.get(workload.name) if sat else None
     return RequestEstimate(
         name=workload.name, kind="open" if workload.is_open else "closed",
         rate_per_s=rates[workload.name],
         mean_response_s=response.mean if response.finite else None, label=verdict.label,
         method=method, assumptions=verdict.assumptions, visits=visits, unstable=unstable,
-        users=workload.users, think_s=workload.think, saturation_rate_per_s=saturation_rate)
+        users=workload.users, think_s=workload.think, saturation_rate_per_s=saturation_rate,
+        loss_probability=solver.failure(workload.to))
 
 
 def _warnings(components: dict[str, ComponentEstimate],
@@ -269,6 +309,10 @@ def _warnings(components: dict[str, ComponentEstimate],
         if not component.stable:
             out.append(f"{name}: utilization {component.utilization:.3f} >= 1: unstable (its "
                        "waiting line grows without bound, or its waiting room rejects)")
+        elif (component.blocking_probability or 0.0) >= REJECTION_WARNING:
+            out.append(f"{name}: its waiting room is full for {component.blocking_probability:.2%}"
+                       f" of arrivals (offered utilization {component.offered_utilization:.3f}):"
+                       " they are rejected")
     for key, subscriber in subscribers.items():
         if not subscriber.stable:
             out.append(f"{key}: consumer utilization {subscriber.utilization_max:.3f} >= 1: "

@@ -13,6 +13,7 @@ acknowledgement latency plus the wait in the partition or queue plus the round t
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -155,11 +156,12 @@ def _per_consumer_mean(rate: float, shares: list[float],
     if any(rho >= 1.0 for rho in rhos):
         return None, rhos
     total = 0.0
-    for share in shares:
+    cv = math.sqrt(round_trip.scv)
+    for share, rho in zip(shares, rhos, strict=True):
         if share <= 0 or rate <= 0 or service <= 0:
             continue
-        cv = math.sqrt(round_trip.scv)
-        total += share * theory.mg1(rate * share, service, cv).mean_wait_s
+        # Pollaczek-Khinchine, as theory.mg1 writes it (inline: this runs at every load point)
+        total += share * (rho * (1.0 + cv * cv) / 2.0 * service / (1.0 - rho))
     return total + service, rhos
 
 
@@ -244,13 +246,17 @@ def partition_weights(network: Network, solver: Solver, broker: str,
     return (weights / total if total > 0 else np.full(partitions, 1.0 / partitions)), modes
 
 
+@functools.lru_cache(maxsize=256)
 def zipf_partition_weights(distinct: int, skew: float, partitions: int) -> np.ndarray:
-    """Probability of each partition when keys 1..distinct ~ Zipf(skew) are hashed."""
+    """Probability of each partition when keys 1..distinct ~ Zipf(skew) are hashed
+    (remembered, so read-only)."""
     weights = 1.0 / np.arange(1, distinct + 1, dtype=float) ** skew
     weights /= weights.sum()
     keys = np.arange(1, distinct + 1, dtype=np.uint64)
     mapped = ((keys * np.uint64(2654435761)) % np.uint64(2**32)) % np.uint64(partitions)
-    return np.bincount(mapped.astype(int), weights=weights, minlength=partitions)
+    shares = np.bincount(mapped.astype(int), weights=weights, minlength=partitions)
+    shares.flags.writeable = False
+    return shares
 
 
 def _publishes(steps: tuple[Any, ...]) -> list[Any]:

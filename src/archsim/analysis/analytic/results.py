@@ -26,8 +26,11 @@ class ComponentEstimate:
     ``visits`` is the mean number of visits per request of each class (messages for a broker,
     asynchronous work included); ``arrival_rate_per_s`` the visits per second;
     ``offered_load`` the mean busy workers (service time = the holding time, so a blocking
-    service counts time waiting on its calls); ``wait_s`` the mean wait for a worker (None when
-    unstable).
+    service counts time waiting on its calls; rejected requests take none);
+    ``offered_utilization`` the utilization the arrivals would bring if none were rejected;
+    ``wait_s`` the mean wait for a worker of the accepted requests (None when unstable);
+    ``blocking_probability`` the share of arrivals a full waiting room rejects (None without a
+    ``queue`` limit).
     """
 
     name: str
@@ -43,6 +46,8 @@ class ComponentEstimate:
     model: str = ""
     label: str | None = None
     assumptions: tuple[str, ...] = ()
+    blocking_probability: float | None = None
+    offered_utilization: float | None = None
 
     @property
     def stable(self) -> bool:
@@ -59,7 +64,10 @@ class ComponentEstimate:
                 "replicas": self.replicas, "workers": self.workers,
                 "capacity_workers": (self.replicas or 1) * self.workers,
                 "service_ms": _ms(self.service_s), "offered_load": _r(self.offered_load),
-                "utilization": _r(self.utilization), "wait_ms": _ms(self.wait_s),
+                "utilization": _r(self.utilization),
+                "offered_utilization": _r(self.offered_utilization),
+                "blocking_probability": _r(self.blocking_probability, 9),
+                "wait_ms": _ms(self.wait_s),
                 "status": "ok" if self.stable else "unstable", "model": self.model,
                 "label": self.label, "assumptions": list(self.assumptions)})
         elif self.model:
@@ -73,8 +81,10 @@ class RequestEstimate:
 
     ``rate_per_s`` is the arrival rate (open) or the estimated throughput (closed);
     ``mean_response_s`` is None when a station on the way is unstable (named in
-    ``unstable``); ``saturation_rate_per_s`` is the class's rate when the busiest station
-    reaches utilization 1.
+    ``unstable``), and is the mean of the requests that succeed; ``loss_probability`` is the
+    share rejected by a full waiting room on the way (stations taken as independent);
+    ``saturation_rate_per_s`` is the class's rate when the busiest station reaches
+    utilization 1.
     """
 
     name: str
@@ -89,6 +99,7 @@ class RequestEstimate:
     users: int | None = None
     think_s: float | None = None
     saturation_rate_per_s: float | None = None
+    loss_probability: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (milliseconds), for JSON."""
@@ -98,6 +109,7 @@ class RequestEstimate:
                 "unstable": list(self.unstable), "label": self.label, "method": self.method,
                 "assumptions": list(self.assumptions),
                 "saturation_rps": _r(self.saturation_rate_per_s, 4),
+                "loss_probability": _r(self.loss_probability, 9),
                 "visits": {k: _r(v) for k, v in self.visits.items()}}
 
 

@@ -63,7 +63,7 @@ def peak(network: Network, scale: float, fixed_rates: dict[str, float]) -> tuple
     """The highest utilization (inf when a holding time is unbounded) at ``scale``."""
     rates = {w.name: w.rate_per_s * scale for w in network.topology.workload if w.is_open}
     rates.update(fixed_rates)
-    solver = Solver(network, network.node_rates(rates), open_wait, rates).solve()
+    solver = Solver(network, network.node_rates(rates), open_wait, rates, thin=False).solve()
     candidates = [(solver.utilization(name, loaded=True), name) for name in network.stations]
     candidates += [(sub.utilization_max, sub.key)
                    for sub in subscriber_estimates(network, solver, {})]
