@@ -18,6 +18,12 @@ one is asked for, triggers where the process would have. Exceptions other than t
 catches leave through :meth:`simpy.Environment.step`, as a crashing process's would.
 
 :func:`simpy_steps` translates such steps for code that runs them in a plain SimPy process.
+
+Scheduling writes SimPy 4's queue directly: ``env._queue`` holds ``(time, priority, event id,
+event)`` heap entries, ids come from ``next(env._eid)``, and ``env.step`` reads ``callbacks``,
+``_ok`` and ``_value`` from each event. That is what :meth:`simpy.Environment.schedule` does,
+without a Python call per delay; ``tests/model/test_task.py`` checks the resulting order
+against real processes, so a SimPy release that changes these internals fails there first.
 """
 
 from __future__ import annotations
