@@ -113,8 +113,9 @@ def test_unknown_key_with_did_you_mean() -> None:
     issue = only(broken("    workers: 4", "    wrokers: 4"))
     assert where(issue) == (17, 5, "components.web.wrokers")
     assert issue.message == ("unknown key 'wrokers'; expected one of: type, description, "
-                             "replicas, workers, queue, io, policy, zone, endpoints, rate_limit, circuit_breaker, deadline, discovery, health_check, autoscale. "
-                             "Did you mean 'workers'?")
+                             "replicas, workers, queue, io, policy, zone, endpoints, "
+                             "rate_limit, circuit_breaker, deadline, discovery, health_check, "
+                             "autoscale. Did you mean 'workers'?")
     assert issue.kind == "unknown_key"
 
 

@@ -195,7 +195,8 @@ def test_override_creates_a_missing_section() -> None:
     ("name.first=x", "name.first", "cannot set name.first: name is not a mapping"),
     ("components.web.wrokers=4", "components.web.wrokers",
      "unknown key 'wrokers'; expected one of: type, description, replicas, workers, queue, "
-     "io, policy, zone, endpoints, rate_limit, circuit_breaker, deadline, discovery, health_check, autoscale. Did you mean 'workers'?"),
+     "io, policy, zone, endpoints, rate_limit, circuit_breaker, deadline, discovery, "
+     "health_check, autoscale. Did you mean 'workers'?"),
     ("components.web.endpoints.list.calls[0].to=db/selct",
      "components.web.endpoints.list.calls[0].to",
      "unknown endpoint 'db/selct': 'db' has select. Did you mean 'db/select'?"),

@@ -59,8 +59,6 @@ def _walk(topology: Topology, component: str, endpoint: str, factor: float,
         _walk_steps(topology, spec.miss, factor * (1.0 - expected_hit_ratio(spec)), out, depth)
 
 
-
-
 def _walk_steps(topology: Topology, steps: tuple[Any, ...], factor: float,
                 out: dict[tuple[str, str], list[float]], depth: int) -> None:
     for step in steps:
