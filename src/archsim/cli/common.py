@@ -45,3 +45,17 @@ def resolve_topology(name: str) -> str:
 def is_terminal() -> bool:
     """Whether stdout is an interactive terminal (rich tables) or piped (plain text)."""
     return sys.stdout.isatty()
+
+
+def check_writable(path: str | None, flag: str = "--output") -> None:
+    """Exit 1 with a clear message, before any work, when ``path`` cannot be written."""
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        fail(f"cannot write {path} ({flag}): it is a directory", 1)
+    if not parent.is_dir():
+        fail(f"cannot write {path} ({flag}): no such directory {parent}", 1)
+    if (target.exists() and not os.access(target, os.W_OK)) or not os.access(parent, os.W_OK):
+        fail(f"cannot write {path} ({flag}): permission denied", 1)

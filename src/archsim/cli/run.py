@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from archsim.cli.common import fail, print_issues, resolve_topology, stderr, stdout
+from archsim.cli.common import (
+    check_writable,
+    fail,
+    print_issues,
+    resolve_topology,
+    stderr,
+    stdout,
+)
 
 
 def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> float | str | None:
@@ -64,6 +71,7 @@ def command(
     """
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
+    check_writable(output)
     duration_s = parse_seconds(duration, "--duration")
     warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
     timeline_s = parse_seconds(timeline, "--timeline") if timeline else None
@@ -132,9 +140,12 @@ def emit(report: object, as_json: bool, as_csv: bool, output: str | None) -> Non
     if output:
         from rich.console import Console
 
-        with open(output, "w", encoding="utf-8") as handle:
-            render(report, Console(file=handle, width=120, color_system=None),  # type: ignore[arg-type]
-                   plain=True)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                render(report, Console(file=handle, width=120, color_system=None),  # type: ignore[arg-type]
+                       plain=True)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}", 1)
         stderr.print(f"report written to {output}", markup=False)
         return
     if stdout.is_terminal:

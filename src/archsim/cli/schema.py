@@ -26,6 +26,11 @@ def command(
 
     text = json.dumps(topology_schema(), indent=2, sort_keys=True) + "\n"
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from archsim.cli.common import fail
+
+            fail(f"cannot write {output}: {exc.strerror}", 1)
     else:
         typer.echo(text, nl=False)

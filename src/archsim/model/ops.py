@@ -212,7 +212,8 @@ class CallOp(Op):
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
-        ceiling = self.backoff_s * self.multiplier ** (attempt - 1)
+        # the exponent is capped so a large retry count cannot overflow a float
+        ceiling = self.backoff_s * self.multiplier ** min(attempt - 1, 64)
         return ceiling * self.uniform() if self.uniform is not None else ceiling
 
 

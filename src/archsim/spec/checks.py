@@ -21,6 +21,8 @@ from archsim.spec.units import parse_duration
 from archsim.spec.yamlload import Positions
 
 SERVICE_TYPES = ("service", "database", "cache")
+MAX_CALL_DEPTH = 64
+"""Deepest synchronous call chain accepted (Python nests one generator frame per hop)."""
 BROKER_TYPES = ("topic", "queue")
 KNOWN_TYPES = (*SERVICE_TYPES, "load_balancer", *BROKER_TYPES, "registry")
 
@@ -332,6 +334,18 @@ class _Checker:
             loc = self.graph.edges[cycle[0][0], cycle[0][1]]["loc"]
             path = " -> ".join([cycle[0][0], *(edge[1] for edge in cycle)])
             self.add(loc, f"cycle of synchronous calls: {path}", "cycle")
+        if nx.is_directed_acyclic_graph(self.graph):
+            self.check_depth(nx.dag_longest_path(self.graph))
+
+    def check_depth(self, chain: list[str]) -> None:
+        """Refuse synchronous call chains deeper than MAX_CALL_DEPTH (each hop nests a call)."""
+        if len(chain) - 1 <= MAX_CALL_DEPTH:
+            return
+        first, second = chain[MAX_CALL_DEPTH], chain[MAX_CALL_DEPTH + 1]
+        loc = self.graph.edges[first, second]["loc"]
+        self.add(loc, f"expected synchronous call chains of at most {MAX_CALL_DEPTH} hops, got "
+                 f"{len(chain) - 1} ({chain[0]} -> ... -> {chain[-1]}); this call is hop "
+                 f"{MAX_CALL_DEPTH + 1}", "depth")
 
 
 def _walk_steps(steps: list[Any], loc: Loc) -> Iterator[tuple[dict[str, Any], Loc]]:
