@@ -58,3 +58,12 @@ def test_overly_deep_call_chain_is_a_located_error() -> None:
     assert "at most 64 hops, got 69" in issues[0].message
     assert issues[0].dotted_path == "components.s64.endpoints.x.calls[0].to"
     assert issues[0].line == 4 + 65
+
+
+def test_analyze_survives_a_saturation_search_landing_on_utilization_one(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("archsim: 1\nname: m\nworkload: [{name: r, to: gw/x, rate: 5}]\n"
+                    "components: {gw: {type: service, endpoints: {x: {work: 1.17ms}}}}\n")
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "saturation" in result.stdout

@@ -76,8 +76,13 @@ def open_wait(load: StationLoad, service: Moments) -> Moments:
         second = 2.0 * result.sigma / (result.service_rate * (1.0 - result.sigma)) ** 2
         return Moments(mean, max(second - mean**2, 0.0), mean)
     factor = 1.0 if service.exponential and load.ca2 == 1.0 else (load.ca2 + service.scv) / 2
-    prob_wait = erlang_c(servers, rate * mean_s)
     drain = servers / mean_s - rate
+    if drain <= 0:  # utilization equal to 1 within rounding: no steady state
+        return UNSTABLE
+    try:
+        prob_wait = erlang_c(servers, rate * mean_s)
+    except ValueError:  # the same, caught by the closed form's own stability check
+        return UNSTABLE
     mean = prob_wait / drain * factor  # Erlang C: W_q = C(c, a) / (c mu - lambda)
     second = 2.0 * prob_wait * (factor / drain) ** 2
     return Moments(mean, max(second - mean**2, 0.0), mean)
