@@ -67,3 +67,11 @@ def test_analyze_survives_a_saturation_search_landing_on_utilization_one(tmp_pat
     result = runner.invoke(app, ["analyze", str(path)])
     assert result.exit_code == 0, result.output
     assert "saturation" in result.stdout
+
+
+def test_capacity_with_an_impossible_objective_finds_no_load(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    result = runner.invoke(app, ["capacity", path, "--slo", "p99<1ms", "--jobs", "1",
+                                 "--max-probes", "6"])
+    assert result.exit_code == 1, result.output
+    assert "no load tried meets every objective" in result.stdout

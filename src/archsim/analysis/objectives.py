@@ -148,7 +148,8 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
     values = [_value(objective.metric, r, request) for r in results]
     finite = [v for v in values if v is not None]
     if not finite:
-        return Measure(objective.text, objective.metric, request, None, None, MET)  # no data
+        # nothing completed: no evidence the objective holds (as 'check' treats it)
+        return Measure(objective.text, objective.metric, request, None, None, MISSED)
     mean = float(np.mean(finite))
     interval = mean_ci95(finite)
     low, high = interval if interval is not None else (mean, mean)
@@ -166,7 +167,7 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
 def point_met(item: Measure, objective: Objective) -> bool:
     """Whether the point estimate (mean over replications) meets the objective."""
     if item.value is None:
-        return True
+        return False  # nothing measured: not met (the load carried no evidence)
     target = objective.target_display
     return item.value <= target if objective.upper else item.value >= target
 
