@@ -8,16 +8,15 @@ A run at some load is *saturated* when any of these holds:
    that really happened): the rest failed or are still waiting, so requests are lost or pile
    up. The measured duration must be many times the latency for this to mean anything;
 3. queueing theory says a service component is offered at least as much work as it has
-   workers (utilization >= 1 by the service demand law, :mod:`archsim.analysis.visits`).
-   For a blocking service this counts only its own work, so it may come later than 1 and 2.
+   workers, or a consumer group at least as many messages as its consumers handle: the
+   utilization ``archsim analyze`` gives (:func:`analytic_utilization`), where a blocking
+   service's worker is held for its own work *and* the responses of its downstream calls.
 """
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
-
-from archsim.analysis.visits import capacity_workers, offered_load
 
 if TYPE_CHECKING:
     from archsim.spec.schema import Topology
@@ -31,19 +30,53 @@ UTILIZATION_EPSILON = 1e-9
 
 
 def analytic_utilization(topology: Topology, rate_scale: float = 1.0) -> dict[str, float]:
-    """Offered load over workers per service component, from the open workloads."""
-    workers = capacity_workers(topology)
-    return {name: load / workers[name]
-            for name, load in offered_load(topology, rate_scale).items() if workers.get(name)}
+    """Utilization queueing theory predicts at ``rate_scale``, as ``archsim analyze`` does.
+
+    One figure per service component and per consumer group (``topic/subscriber``), taken
+    from :func:`archsim.analysis.analyze.analyze` so that ``sweep``, ``capacity`` and
+    ``analyze`` agree: for a service, the offered load over its workers by the utilization
+    law U = X S / c (Lazowska et al., *Quantitative System Performance*, 1984, ch. 3) with
+    S the mean *holding time* of a worker. With ``io: blocking`` that is the endpoint's own
+    work plus the response times of its downstream calls, built bottom-up from the callees
+    (:meth:`archsim.analysis.analytic.network.Solver.holding`); it is ``inf`` when a callee
+    is unstable (its response, and so the caller's holding time, is unbounded). For a
+    consumer group, the utilization of its busiest consumer. Closed workloads count at the
+    throughput analyze solves for them. Empty when the topology has no steady state to
+    estimate (analyze raises ModelError: messages that multiply without bound).
+    """
+    from archsim.analysis.analyze import analyze
+    from archsim.errors import ModelError
+
+    try:
+        analysis = analyze(topology, rate_scale)
+    except ModelError:
+        return {}
+    out = {name: component.offered_utilization
+           for name, component in analysis.components.items()
+           if component.offered_utilization is not None}
+    out.update({key: subscriber.utilization_max for key, subscriber in
+                analysis.subscribers.items() if subscriber.utilization_max is not None})
+    return out
 
 
 def analytic_saturation_scale(topology: Topology) -> float | None:
-    """The rate scale at which the first service component reaches utilization 1.
+    """The rate scale at which the first service or consumer group reaches utilization 1.
 
-    None when no open workload puts work on a service (nothing to saturate analytically).
+    The saturation point of ``archsim analyze`` (:mod:`archsim.analysis.analytic.saturation`:
+    exact by the utilization law when no holding time depends on the load, else found by
+    Brent's method on the busiest utilization). None when no open workload puts work on a
+    station (nothing to saturate analytically).
     """
-    utilization = [u for u in analytic_utilization(topology, 1.0).values() if u > 0]
-    return 1.0 / max(utilization) if utilization else None
+    from archsim.analysis.analyze import analyze
+    from archsim.errors import ModelError
+
+    try:
+        found = analyze(topology).saturation
+    except ModelError:
+        return None
+    if found is None or not math.isfinite(found.rate_scale) or found.rate_scale <= 0:
+        return None
+    return found.rate_scale
 
 
 def saturation_reasons(topology: Topology, rate_scale: float,

@@ -44,7 +44,12 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 @dataclass(frozen=True, slots=True)
 class SweepPoint:
-    """One simulated point of a sweep (rates per second, latencies in milliseconds)."""
+    """One simulated point of a sweep (rates per second, latencies in milliseconds).
+
+    ``analytic_utilization`` is what ``archsim analyze`` predicts at the point's load
+    (:func:`archsim.analysis.overload.analytic_utilization`: blocking services held through
+    their calls); None where a callee is unstable and the holding time unbounded.
+    """
 
     value: float | str
     rate_scale: float
@@ -53,7 +58,7 @@ class SweepPoint:
     latency_ms: dict[str, float]
     requests: dict[str, dict[str, Any]]
     utilization: dict[str, float]
-    analytic_utilization: dict[str, float]
+    analytic_utilization: dict[str, float | None]
     bottleneck: str | None
     saturated: tuple[str, ...] = ()
     error: str | None = None
@@ -262,7 +267,8 @@ def format_value(value: float | str) -> str:
 
 def _point(topology: Topology, value: float | str, scale: float,
            report: Report | ModelError) -> tuple[SweepPoint, dict[str, Any]]:
-    analytic = {k: round(v, 4) for k, v in analytic_utilization(topology, scale).items()}
+    analytic = {k: round(v, 4) if math.isfinite(v) else None
+                for k, v in analytic_utilization(topology, scale).items()}
     if isinstance(report, ModelError):
         exc = report
         reasons = saturation_reasons(topology, scale, None, str(exc))
