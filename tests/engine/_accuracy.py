@@ -82,14 +82,14 @@ class Run:
 
 
 def simulate(yaml_text: str, *, duration_s: float, warmup_s: float, replications: int,
-             seed: int = 1) -> Run:
+             seed: int = 1, timeline_s: float | None = None) -> Run:
     """Run ``replications`` replications in this process and build the report from them.
 
     This is what :func:`archsim.simulate` does with ``jobs=1``; the raw results are kept so a
     test can compute per-replication statistics the report does not carry.
     """
     topology = archsim.load(yaml_text)
-    settings = RunSettings(duration_s, warmup_s)
+    settings = RunSettings(duration_s, warmup_s, timeline_s=timeline_s)
     results = run_replications(topology, seed, replications, settings, jobs=1)
     report = build_report(topology, results, seed)
     return Run(report.to_dict(), results, report.latency_samples_s)

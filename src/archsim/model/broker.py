@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import simpy
 
     from archsim.model.context import Context, Sampler
+    from archsim.model.faults import FaultState
     from archsim.model.ops import Callee
     from archsim.spec.components import QueueSpec, TopicSpec
 
@@ -240,25 +241,49 @@ class Broker:
         self.subscribers: list[Subscriber] = []
         self.accepted = self.rejected = 0
         self.accepted_total = 0
+        self.fault: FaultState | None = None
 
     def link(self, handlers: dict[str, Callee], hop: Callable[[str], Sampler | None]) -> None:
         """Create subscribers once every component exists (subclasses)."""
         raise NotImplementedError
 
-    def publish(self, partition_hint: int | None) -> Generator[Any, Any, None]:
-        """The publish step: wait for the acknowledgement, then make the message available."""
+    def publish(self, partition_hint: int | None,
+                keyed: bool = False) -> Generator[Any, Any, None]:
+        """The publish step: wait for the acknowledgement, then make the message available.
+
+        ``keyed``: the hint is the partition of the message's key (it cannot move to another
+        partition while that one is offline). Fails with ``down`` at once while the broker
+        (or a keyed message's partition) is down, and with ``fault`` after the latency when an
+        ``error_rate`` fault draws it (see :mod:`archsim.model.faults`).
+        """
         env = self.env
         created = env._now
+        fault = self.fault
+        if fault is not None and (fault.down or (keyed and partition_hint is not None
+                                                 and self.offline_partition(partition_hint))):
+            raise fault.refuse(created)
         if self.latency is not None:
             yield env.timeout(self.latency())
+        if fault is not None and fault.fails():
+            raise fault.error()
         self.accept(Message(created, -1 if partition_hint is None else partition_hint))
+
+    def offline_partition(self, hint: int) -> bool:
+        """Whether the partition of ``hint`` is offline (topics; a queue has none)."""
+        return False
+
+    def attach_fault(self, fault: FaultState) -> None:
+        """Fail publishes as ``fault`` says (subclasses also pause their consumers)."""
+        self.fault = fault
 
     def accept(self, message: Message) -> None:
         """Store a message for every subscriber (raises Rejected when full)."""
         raise NotImplementedError
 
     def accept_copy(self, message: Message) -> bool:
-        """Take a dead-lettered message; False when it cannot (full)."""
+        """Take a dead-lettered message; False when it cannot (full or down)."""
+        if self.fault is not None and self.fault.down:
+            return False
         try:
             self.accept(Message(message.created, -1))
         except Rejected:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from archsim.model.balancer import BalancerRuntime
 from archsim.model.breaker import Breaker
+from archsim.model.broker import Broker
 from archsim.model.discovery import DiscoveryCache, RegistryRuntime
-from archsim.model.errors import RateLimited
-from archsim.model.faults import HealthChecker, Slowdown, schedule, slow_down
+from archsim.model.errors import RateLimited, RequestError
+from archsim.model.faults import FaultState, HealthChecker, Slowdown, schedule, slow_down
 from archsim.model.guard import ServeGuard
 from archsim.model.ratelimit import TokenBucket
 from archsim.model.resilience import EdgeStats, ResilientCallOp, RetryBudget, Ticket, tracked
@@ -50,11 +51,12 @@ class FailureState:
         self.breakers: dict[str, Breaker] = {}
         self.edges: dict[str, EdgeStats] = {}
         self.caches: dict[str, DiscoveryCache] = {}
+        self.faults: dict[str, FaultState] = {}  # balancers, topics and queues with faults
 
     def reset(self) -> None:
         """Start the measured window."""
         for part in (*self.guards.values(), *self.limiters.values(), *self.breakers.values(),
-                     *self.edges.values(), *self.caches.values()):
+                     *self.edges.values(), *self.caches.values(), *self.faults.values()):
             part.reset()
 
     def stats(self) -> FailureStats:
@@ -64,6 +66,7 @@ class FailureState:
                            "down_lost": g.lost, "fault_errors": g.faulted,
                            "last_down_error_s": g.last_down_error_s}
                     for name, g in self.guards.items()}
+        services.update({name: f.stats() for name, f in self.faults.items()})
         limited = {name: {"admitted": b.admitted, "rejected": b.rejected}
                    for name, b in self.limiters.items()}
         return FailureStats(services, limited,
@@ -154,12 +157,15 @@ def install_failures(topology: Topology, ctx: Context, clients: list[Client]) ->
         guard = guards.get(fault.component)
         if guard is not None and fault.replicas_down is not None:
             guard.crashable = True
+        state = _fault_state(target, ctx)
         slowdown = None
-        if isinstance(target, ServiceRuntime) and fault.latency_factor is not None:
-            if fault.component not in slowdowns:
+        if fault.latency_factor is not None and fault.component not in slowdowns:
+            if isinstance(target, ServiceRuntime):
                 slowdowns[fault.component] = slow_down(target)
-            slowdown = slowdowns[fault.component]
-        schedule(ctx.env, fault, target, guard, slowdown)
+            elif state is not None:  # a balancer's or broker's latency
+                slowdowns[fault.component] = _slow_latency(target)
+        slowdown = slowdowns.get(fault.component)
+        schedule(ctx.env, fault, target, guard, slowdown, state)
     for name, runtime in ctx.components.items():
         spec = getattr(runtime, "spec", None)
         check = getattr(spec, "health_check", None)
@@ -170,6 +176,9 @@ def install_failures(topology: Topology, ctx: Context, clients: list[Client]) ->
                 runtime.pick = checker.wrap(runtime.pick)
             if spec.rate_limit is not None:  # type: ignore[union-attr]
                 _limit_balancer(runtime, ctx)
+            state = state_of(ctx).faults.get(name) if ctx.failures is not None else None
+            if state is not None:  # outermost: a balancer that is down takes no token
+                _fault_balancer(runtime, state)
         elif isinstance(runtime, ServiceRuntime) and check is not None:
             checker = HealthChecker(ctx.env, check.interval, runtime.replicas, guards.get(name))
             runtime.pick = checker.wrap(runtime.pick)
@@ -203,17 +212,68 @@ def _limit_balancer(balancer: BalancerRuntime, ctx: Context) -> None:
 
     def limited_entry(endpoint: str) -> Callable[[], Any]:
         forward = entry(endpoint)
-        return lambda: forward() if bucket.take() else _refused(name)
+        return lambda: forward() if bucket.take() else _raising(RateLimited(name))
 
     def limited_steps(endpoint: str) -> Any:
-        return steps(endpoint) if bucket.take() else _refused(name)
+        return steps(endpoint) if bucket.take() else _raising(RateLimited(name))
 
     balancer.entry = limited_entry  # type: ignore[method-assign]
     balancer.steps = limited_steps  # type: ignore[method-assign]
 
 
-def _refused(name: str) -> Generator[Any, Any, None]:
-    raise RateLimited(name)
+def _fault_state(target: Any, ctx: Context) -> FaultState | None:
+    """The :class:`FaultState` of a faulted balancer, topic or queue (None for others)."""
+    if not isinstance(target, (BalancerRuntime, Broker)):
+        return None
+    faults = state_of(ctx).faults
+    state = faults.get(target.name)
+    if state is None:
+        state = faults[target.name] = FaultState(target.name, ctx.rng(f"fault:{target.name}"))
+        if isinstance(target, Broker):
+            target.attach_fault(state)
+    return state
+
+
+def _slow_latency(target: BalancerRuntime | Broker) -> Slowdown:
+    """Make a balancer's or broker's ``latency`` follow a :class:`Slowdown` factor."""
+    slowdown = Slowdown()
+    if target.latency is not None:  # the spec checks refuse a factor on no latency
+        target.latency = slowdown.wrap(target.latency)
+    return slowdown
+
+
+def _fault_balancer(balancer: BalancerRuntime, state: FaultState) -> None:
+    """Fail requests at the balancer while it is down or an ``error_rate`` fault draws them
+    (before forwarding: the target sees none of them)."""
+    entry, steps = balancer.entry, balancer.steps
+    env = balancer.env
+
+    def admitted() -> RequestError | None:
+        if state.down:
+            return state.refuse(env._now)
+        if state.error_rate and state.fails():
+            return state.error()
+        return None
+
+    def faulty_entry(endpoint: str) -> Callable[[], Any]:
+        forward = entry(endpoint)
+
+        def run() -> Any:
+            error = admitted()
+            return forward() if error is None else _raising(error)
+
+        return run
+
+    def faulty_steps(endpoint: str) -> Any:
+        error = admitted()
+        return steps(endpoint) if error is None else _raising(error)
+
+    balancer.entry = faulty_entry  # type: ignore[method-assign]
+    balancer.steps = faulty_steps  # type: ignore[method-assign]
+
+
+def _raising(error: RequestError) -> Generator[Any, Any, None]:
+    raise error
     yield  # pragma: no cover - makes this a generator
 
 

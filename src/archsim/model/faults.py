@@ -7,6 +7,20 @@ A fault runs from ``at`` (simulated time from the start, warm-up included) for `
 - ``latency_factor: f``: every work sample of the component is f times longer;
 - ``error_rate: q``: each request fails with probability q after its work.
 
+On a load balancer, a topic or a queue (one :class:`FaultState` each):
+
+- ``replicas_down: 1`` on a balancer: it is down, and every request sent through it fails at
+  once (``down``); on a queue: the broker is down, publishes fail at once and consumers stop
+  taking messages (the stored ones wait and are delivered after the window); on a topic,
+  ``replicas_down: n`` takes partitions ``0 .. n-1`` offline (their leader failed): a keyed
+  publish to an offline partition fails at once, a publish without a key goes to an online
+  partition (as Kafka's default partitioner does for records without a key), and consumers
+  skip the offline partitions; with every partition offline, every publish fails;
+- ``latency_factor: f``: the balancer's or broker's ``latency`` is f times longer;
+- ``error_rate: q``: a balancer fails each request with probability q before forwarding it (an
+  abort, as Envoy's fault injection does: no load on the target); a broker fails each publish
+  with probability q when it answers (after its ``latency``), and the message is not stored.
+
 A balancer (or a caller balancing client-side) with ``health_check: {interval}`` probes the
 replicas every ``interval`` (first probe at time 0) and skips the replicas its last probe saw
 down; between probes it does not know.
@@ -17,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from archsim.errors import ModelError
 from archsim.model.discovery import RegistryRuntime
+from archsim.model.errors import FaultError, ReplicaDown
 from archsim.model.ops import ParallelOp, WorkOp
 
 if TYPE_CHECKING:
@@ -59,16 +73,66 @@ def slow_down(runtime: ServiceRuntime) -> Slowdown:
     return slowdown
 
 
+class FaultState:
+    """Fault state and counters of one balancer, topic or queue.
+
+    ``down``: the whole component is down; ``offline``: a topic's offline partitions (the
+    set object is shared with its consumer groups, which skip them); ``error_rate``: the
+    current failure probability. ``on_recover`` callbacks run when the component or a
+    partition comes back (consumers waiting for it resume).
+    """
+
+    def __init__(self, name: str, rng: Any) -> None:
+        self.name = name
+        self.down = False
+        self.offline: set[int] = set()
+        self.error_rate = 0.0
+        self.failure = rng
+        self.on_recover: list[Callable[[], None]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the measured window."""
+        self.refused_down = self.faulted = 0
+        self.last_down_error_s: float | None = None
+
+    def refuse(self, now: float) -> ReplicaDown:
+        """Count a request refused because the component (or its partition) is down."""
+        self.refused_down += 1
+        self.last_down_error_s = now
+        return ReplicaDown(self.name)
+
+    def fails(self) -> bool:
+        """Draw whether an ``error_rate`` fault fails this request (counted when it does)."""
+        if self.error_rate and self.failure.random() < self.error_rate:
+            self.faulted += 1
+            return True
+        return False
+
+    def error(self) -> FaultError:
+        """The error of a request :meth:`fails` failed."""
+        return FaultError(self.name)
+
+    def stats(self) -> dict[str, Any]:
+        """The same figures a service's guard gives (no workers, so no wasted work)."""
+        return {"wasted_work_s": 0.0, "abandoned": 0, "dropped": 0,
+                "down_refused": self.refused_down, "down_lost": 0,
+                "fault_errors": self.faulted, "last_down_error_s": self.last_down_error_s}
+
+
 def schedule(env: simpy.Environment, fault: Fault, target: Any, guard: ServeGuard | None,
-             slowdown: Slowdown | None) -> None:
-    """Start the process that applies ``fault`` to ``target`` during its window."""
+             slowdown: Slowdown | None, state: FaultState | None = None) -> None:
+    """Start the process that applies ``fault`` to ``target`` during its window.
+
+    ``guard`` is a service's, ``state`` a balancer's or broker's (see :class:`FaultState`).
+    """
     if isinstance(target, RegistryRuntime):
         env.process(_registry_fault(env, fault, target))
-        return
-    if guard is None:
-        raise ModelError(f"fault on '{fault.component}': faults are simulated on services, "
-                         f"databases, caches and registries, not on a {target.kind}")
-    env.process(_service_fault(env, fault, target, guard, slowdown))
+    elif state is not None:
+        env.process(_component_fault(env, fault, target, state, slowdown))
+    else:
+        assert guard is not None, f"no fault handling built for {fault.component!r}"
+        env.process(_service_fault(env, fault, target, guard, slowdown))
 
 
 def _service_fault(env: simpy.Environment, fault: Fault, runtime: ServiceRuntime,
@@ -92,6 +156,37 @@ def _service_fault(env: simpy.Environment, fault: Fault, runtime: ServiceRuntime
         slowdown.factor /= fault.latency_factor
     if fault.error_rate is not None:
         guard.error_rate = 0.0
+
+
+def _component_fault(env: simpy.Environment, fault: Fault, target: Any, state: FaultState,
+                     slowdown: Slowdown | None) -> Generator[Any, Any, None]:
+    yield env.timeout(fault.at)
+    taken: list[int] = []
+    if fault.replicas_down is not None:
+        partitions = getattr(target, "partitions", None)
+        if partitions is None:  # a balancer or a queue: one instance
+            state.down = True
+        else:
+            taken = [p for p in range(fault.replicas_down) if p not in state.offline]
+            state.offline.update(taken)
+            state.down = len(state.offline) >= partitions
+    elif fault.latency_factor is not None:
+        assert slowdown is not None
+        slowdown.factor *= fault.latency_factor
+    elif fault.error_rate is not None:
+        state.error_rate = fault.error_rate
+    yield env.timeout(fault.for_)
+    if fault.replicas_down is not None:
+        state.offline.difference_update(taken)
+        partitions = getattr(target, "partitions", None)
+        state.down = partitions is not None and len(state.offline) >= partitions
+        for resume in state.on_recover:
+            resume()
+    elif fault.latency_factor is not None:
+        assert slowdown is not None
+        slowdown.factor /= fault.latency_factor
+    elif fault.error_rate is not None:
+        state.error_rate = 0.0
 
 
 def _registry_fault(env: simpy.Environment, fault: Fault,

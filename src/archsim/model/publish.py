@@ -46,4 +46,4 @@ class PublishOp(Op):
         elif self.round_robin:
             hint = self.cursor
             self.cursor = (self.cursor + 1) % self.partitions
-        yield from self.broker.publish(hint)
+        yield from self.broker.publish(hint, self.key_partition is not None)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import simpy
 
     from archsim.model.context import Context, Sampler
+    from archsim.model.faults import FaultState
     from archsim.model.ops import Callee
     from archsim.spec.components import QueueSpec
 
@@ -68,7 +69,7 @@ class QueueRuntime(Broker):
         env = self.env
         line = self.line
         while True:
-            if not line.length:
+            if not line.length or self.paused():
                 event = env.event()
                 self.idle.append(event)
                 yield event
@@ -87,6 +88,20 @@ class QueueRuntime(Broker):
             elif message.queued:  # settled while visible again: that copy is no message now
                 message.queued = False
                 line.drop(0)
+
+    def paused(self) -> bool:
+        """Whether the broker is down (a ``replicas_down`` fault): consumers take nothing."""
+        return self.fault is not None and self.fault.down
+
+    def resume(self) -> None:
+        """The broker is back: wake the idle consumers."""
+        for _ in range(min(len(self.idle), self.line.length)):
+            self.idle.popleft().succeed()
+
+    def attach_fault(self, fault: FaultState) -> None:
+        """Pause the consumers while ``fault`` has the broker down."""
+        super().attach_fault(fault)
+        fault.on_recover.append(self.resume)
 
     def watch(self, message: Message) -> None:
         """Make the message visible again if this delivery outlasts the visibility timeout."""

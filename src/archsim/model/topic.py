@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import simpy
 
     from archsim.model.context import Context, Sampler
+    from archsim.model.faults import FaultState
     from archsim.model.ops import Callee
     from archsim.spec.components import TopicSpec
 
@@ -31,6 +32,7 @@ class Group(Subscriber):
         self.owner_of = [p % active for p in range(partitions)]
         self.wake: list[simpy.Event | None] = [None] * active
         self.handling: dict[int, Message] = {}
+        self.offline: set[int] = set()  # the topic's fault state shares its set here
         for consumer in range(active):
             owned = [p for p in range(partitions) if p % active == consumer]
             ctx.env.process(self.consume(consumer, owned))
@@ -44,16 +46,24 @@ class Group(Subscriber):
             self.wake[consumer] = None
             event.succeed()
 
+    def resume(self) -> None:
+        """Partitions came back online: wake the consumers waiting for messages."""
+        for consumer, event in enumerate(self.wake):
+            if event is not None:
+                self.wake[consumer] = None
+                event.succeed()
+
     def consume(self, consumer: int, owned: list[int]) -> Generator[Any, Any, None]:
         env = self.env
         counts = self.line.counts
+        offline = self.offline
         turn = 0
         count = len(owned)
         while True:
             partition = -1
             for step in range(count):
                 candidate = owned[(turn + step) % count]
-                if counts[candidate]:
+                if counts[candidate] and (not offline or candidate not in offline):
                     partition = candidate
                     turn = (turn + step + 1) % count
                     break
@@ -118,11 +128,37 @@ class TopicRuntime(Broker):
 
     def accept(self, message: Message) -> None:
         partition = message.partition
+        hinted = partition >= 0
         partition = self.random_partition() if partition < 0 else partition % self.partitions
+        fault = self.fault
+        if fault is not None and fault.offline and partition in fault.offline:
+            partition = self._online(partition, hinted, fault)
         self.accepted_total += 1
         self.accepted += 1
         for group in self.groups:
             group.push(partition, Message(message.created, partition))
+
+    def offline_partition(self, hint: int) -> bool:
+        fault = self.fault
+        return fault is not None and hint % self.partitions in fault.offline
+
+    def _online(self, partition: int, hinted: bool, fault: FaultState) -> int:
+        """An online partition for a message without a key whose partition is offline: the
+        next online one after a round-robin turn, a uniformly random one otherwise."""
+        if hinted:
+            for step in range(1, self.partitions):
+                candidate = (partition + step) % self.partitions
+                if candidate not in fault.offline:
+                    return candidate
+        online = [p for p in range(self.partitions) if p not in fault.offline]
+        return online[int(fault.failure.random() * len(online))]
+
+    def attach_fault(self, fault: FaultState) -> None:
+        """Share ``fault``'s offline partitions with the groups; resume them on recovery."""
+        super().attach_fault(fault)
+        for group in self.groups:
+            group.offline = fault.offline
+            fault.on_recover.append(group.resume)
 
     def sample_backlog(self) -> None:
         for group in self.groups:

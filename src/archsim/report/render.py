@@ -78,7 +78,8 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         _subscribers(data["subscribers"], console, style)
     if any("hit_ratio" in c or "read_replicas" in c for c in data["components"].values()):
         _data_tier(data["components"], console, style)
-    if data.get("calls") or data.get("discovery"):
+    if data.get("calls") or data.get("discovery") or any(
+            "wasted_work_s" in c or "rate_limited" in c for c in data["components"].values()):
         from archsim.report.render_failures import render_failures
 
         render_failures(data, console, style)

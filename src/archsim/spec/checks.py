@@ -304,11 +304,21 @@ class _Checker:
                 self.add(("faults", index, "component"), f"fault on '{name}', which is not a "
                          f"component.{suggest(name, self.components)}")
                 continue
+            component = self.components[name]
+            kind = component.get("type") if isinstance(component, dict) else None
             down = fault.get("replicas_down")
-            replicas = self.components[name].get("replicas", 1)
+            if kind == "topic":  # replicas_down takes partitions offline
+                replicas, what = component.get("partitions", 1), "partition(s)"
+            else:
+                replicas, what = component.get("replicas", 1), "replica(s)"
             if isinstance(down, int) and isinstance(replicas, int) and down > replicas:
                 self.add(("faults", index, "replicas_down"), f"'{name}' has {replicas} "
-                         f"replica(s), got replicas_down={down}", "value")
+                         f"{what}, got replicas_down={down}", "value")
+            if ("latency_factor" in fault and kind in ("load_balancer", "topic", "queue")
+                    and _zero_duration(component.get("latency"))):
+                self.add(("faults", index, "latency_factor"), f"'{name}' is a {kind} with no "
+                         "'latency' to slow down; give it a 'latency' or put the fault on a "
+                         "service behind it", "value")
 
     def check_slos(self) -> None:
         slos = self.data.get("slos")
@@ -373,3 +383,13 @@ def check_references(data: Any, positions: Positions, filename: str) -> list[Iss
     if not isinstance(data, dict):
         return []
     return _Checker(data, positions, filename).run()
+
+
+def _zero_duration(value: object) -> bool:
+    """Whether a ``latency`` value is a duration of zero (not a distribution)."""
+    if value is None or (isinstance(value, (int, float)) and value == 0):  # absent, or 0
+        return True
+    try:
+        return parse_duration(value) == 0
+    except (TypeError, ValueError):
+        return False
