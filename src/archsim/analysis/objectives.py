@@ -7,7 +7,8 @@ in the file's ``slos``. A ``CLASS:`` prefix (``checkout:p99<300ms``) limits the 
 one request class; without it, every request class must meet it (like ``request: "*"``).
 
 Each objective is measured once per replication (the p99 of that replication's response
-times, its error rate, its throughput); the replications give a Student-t 95% interval.
+times, its error rate, its throughput); the replications give a 95% interval of its mean:
+on the log scale for latencies, which are positive and skewed (:func:`interval_ci95`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archsim.analysis.stats import mean_ci95
+from archsim.analysis.stats import mean_ci95, positive_mean_ci95
 from archsim.spec.units import parse_duration, parse_probability, parse_rate
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def file_objectives(topology: Topology) -> list[Objective]:
 
 
 def measure(objective: Objective, request: str, results: list[ReplicationResult]) -> Measure:
-    """Measure ``objective`` on class ``request``: per-replication values, mean and t interval.
+    """Measure ``objective`` on class ``request``: per-replication values, mean and interval.
 
     The verdict is ``met`` when the whole 95% interval meets the target, ``missed`` when the
     whole interval misses it, ``uncertain`` otherwise. With one replication there is no
@@ -151,7 +152,7 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
         # nothing completed: no evidence the objective holds (as 'check' treats it)
         return Measure(objective.text, objective.metric, request, None, None, MISSED)
     mean = float(np.mean(finite))
-    interval = mean_ci95(finite)
+    interval = interval_ci95(objective.metric, finite)
     low, high = interval if interval is not None else (mean, mean)
     if np.isinf(mean):
         low = high = mean
@@ -162,6 +163,33 @@ def measure(objective: Objective, request: str, results: list[ReplicationResult]
         verdict = MET if low >= target else MISSED if high < target else UNCERTAIN
     ci = None if interval is None or np.isinf(mean) else (round(low, 6), round(high, 6))
     return Measure(objective.text, objective.metric, request, round(mean, 6), ci, verdict)
+
+
+def interval_ci95(metric: str, values: list[float]) -> tuple[float, float] | None:
+    """95% interval of the mean of one metric's replication values, within its range.
+
+    Latencies (a per-replication p99 above all) are positive and skewed: the log-scale
+    modified Cox interval (:func:`archsim.analysis.stats.positive_mean_ci95`), whose ends are
+    positive; should it miss the sample mean (possible only for values spread like no
+    log-normal sample), it is widened to hold it. An error rate (zero in many replications, so
+    no logarithm) and a throughput (a count over time, near normal) take the Student-t interval
+    (:func:`archsim.analysis.stats.mean_ci95`) cut to their ranges, [0, 1] and [0, inf), as
+    does a latency of exactly 0 (constant zero work).
+    None with fewer than two finite values.
+    """
+    finite = [v for v in values if np.isfinite(v)]
+    if len(finite) < 2:
+        return None
+    mean = float(np.mean(finite))
+    if metric in LATENCY_METRICS:
+        interval = positive_mean_ci95(finite)
+        if interval is not None:
+            return min(interval[0], mean), max(interval[1], mean)
+    interval = mean_ci95(finite)
+    if interval is None:
+        return None
+    high = min(interval[1], 1.0) if metric == "error_rate" else interval[1]
+    return max(interval[0], 0.0), high
 
 
 def point_met(item: Measure, objective: Objective) -> bool:
