@@ -2,12 +2,15 @@
 
 Only PyYAML's safe composer is used (no object construction). While building plain dicts and
 lists we record, for each key path, the 1-based (line, column) of the key and of its value,
-reject duplicate keys with both positions, and refuse files whose aliases would expand past
-``MAX_NODES`` nodes (an "alias bomb") or whose size exceeds ``MAX_BYTES``.
+reject duplicate keys with both positions, and refuse files whose size exceeds ``MAX_BYTES``
+or whose aliases would add more than ``MAX_ALIAS_NODES`` nodes in all (an "alias bomb", the
+billion-laughs pattern), located at the alias that crosses the limit. Nodes written out in
+the file are bounded by its size alone: an alias-free file of any size up to 5 MiB loads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -16,7 +19,10 @@ import yaml
 from archsim.errors import Issue, Loc
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_NODES = 100_000  # a large real topology has a few thousand
+MAX_ALIAS_NODES = 100_000
+"""Most nodes that aliases may add in all (beyond the alias itself): reuse of an endpoint or a
+component by alias adds tens of nodes each; a billion-laughs file adds about a billion."""
+_SIZE_CAP = 2**62  # expanded sizes are counted up to here (keeps the integers small)
 MAX_DEPTH = 100
 PLAIN_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 MAX_PATH_PARTS = 8  # key paths in "too large" issues are cut to this many parts
@@ -55,7 +61,22 @@ class YamlProblem(Exception):
         self.issue = issue
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
+class _Alias:
+    """One use of an alias (``*name``): the node it refers to and where the alias is written.
+
+    PyYAML's composer hands back the anchored node itself for every alias, so without this
+    wrapper the place of each use (the place an expansion happens) would be lost.
+    """
+
+    __slots__ = ("anchor", "node", "start_mark")
+
+    def __init__(self, node: yaml.Node, anchor: str, start_mark: yaml.Mark) -> None:
+        self.node = node
+        self.anchor = anchor
+        self.start_mark = start_mark
+
+
+def _mark(node: yaml.Node | _Alias) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
@@ -96,24 +117,62 @@ class _Loader(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor,
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
         self.depth = 0
+        self.sizes: dict[int, int] = {}  # id(collection node) -> nodes once aliases expand
+        self.open_anchors = 0  # anchored collections being composed around the current node
+        self.document_marks: list[yaml.Mark] = []  # where each document starts ('---')
+
+    def compose_document(self) -> Any:
+        self.document_marks.append(self.peek_event().start_mark)
+        return super().compose_document()
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                return _Alias(super().compose_node(parent, index), event.anchor,
+                              event.start_mark)
+            anchored = self.peek_event().anchor is not None
+            self.open_anchors += anchored
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self.open_anchors -= anchored
+            if anchored or self.open_anchors:  # only what an alias can refer to needs a size
+                self._measure(node)
+            return node
         finally:
             self.depth -= 1
 
+    def _measure(self, node: yaml.Node) -> None:
+        if isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            return
+        self.sizes[id(node)] = min(1 + sum(map(self.size, children)), _SIZE_CAP)
 
-def _compose_all(text: str) -> list[yaml.Node]:
+    def size(self, node: yaml.Node | _Alias) -> int:
+        """Nodes under ``node``, itself included, once aliases are expanded.
+
+        An alias to a collection still being composed (one that contains the alias) counts
+        as 1: expanding it never ends, which the nesting limit reports.
+        """
+        target = node.node if isinstance(node, _Alias) else node
+        return self.sizes.get(id(target), 1)
+
+
+def _compose_all(text: str) -> tuple[list[yaml.Node], _Loader]:
+    """The documents' root nodes, and the loader that knows their expanded sizes and starts."""
     loader = _Loader(text)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
-        return nodes
+        return nodes, loader
     finally:
         loader.dispose()
 
@@ -141,31 +200,31 @@ def _line_col(text: str, position: int) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, size: Callable[[yaml.Node | _Alias], int]) -> None:
         self.filename = filename
         self.positions = Positions()
         self.issues: list[Issue] = []
-        self.count = 0
-        self.built: set[int] = set()
-        self.alias_at: Loc | None = None
+        self.size = size
+        self.added = 0  # nodes added by the aliases expanded so far
+        self.expanding = False
         self.constructor = _Loader("")
+        self.constructors = self.constructor.yaml_constructors
 
-    def issue(self, node: yaml.Node, loc: Loc, message: str, kind: str) -> Issue:
+    def issue(self, node: yaml.Node | _Alias, loc: Loc, message: str, kind: str) -> Issue:
         line, col = _mark(node)
         return Issue(message, loc, self.filename, line, col, kind)
 
-    def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            self._too_many(loc)
-        if isinstance(node, yaml.CollectionNode) and self.alias_at is None:
-            if id(node) in self.built:  # an alias: remember where its expansion started
-                self.alias_at = loc
-                try:
-                    return self.build(node, loc, depth)
-                finally:
-                    self.alias_at = None
-            self.built.add(id(node))
+    def build(self, node: yaml.Node | _Alias, loc: Loc, depth: int = 0) -> Any:
+        if isinstance(node, _Alias):
+            if self.expanding:  # counted in the size of the alias being expanded
+                return self.build(node.node, loc, depth)
+            self._count(node, loc)
+            self.positions.values.setdefault(loc, _mark(node))
+            self.expanding = True
+            try:
+                return self.build(node.node, loc, depth)
+            finally:
+                self.expanding = False
         if depth > MAX_DEPTH:
             raise YamlProblem(self.issue(
                 node, loc[:MAX_PATH_PARTS], f"nesting deeper than {MAX_DEPTH} levels once "
@@ -181,28 +240,27 @@ class _Builder:
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         return self._scalar(node, loc)
 
-    def _too_many(self, loc: Loc) -> None:
-        """Refuse an alias bomb, located where the alias that expands too far is used."""
-        where = self.alias_at if self.alias_at is not None else loc
-        if where in self.positions.keys or not where:
-            line, col = self.positions.of_key(where)
-        else:
-            line, col = self.positions.of_value(where[:-1])
-        raise YamlProblem(Issue(
-            f"the document expands to more than {MAX_NODES} nodes (aliases expanding too "
-            "far?); refusing to load it", where[:MAX_PATH_PARTS], self.filename, line, col,
-            "too_large"))
+    def _count(self, alias: _Alias, loc: Loc) -> None:
+        """Add what ``alias`` expands to; refuse an alias bomb before building any of it."""
+        added = self.size(alias) - 1
+        self.added += added
+        if self.added > MAX_ALIAS_NODES:
+            raise YamlProblem(self.issue(
+                alias, loc[:MAX_PATH_PARTS], f"aliases expand to more than {MAX_ALIAS_NODES:,} "
+                f"nodes (this '*{alias.anchor}' adds {added:,}); refusing to load it (an alias "
+                "bomb?)", "too_large"))
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         first_seen: dict[Any, tuple[int, int]] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            target = key_node.node if isinstance(key_node, _Alias) else key_node
+            if target.tag == "tag:yaml.org,2002:merge":
                 raise YamlProblem(self.issue(
                     key_node, loc, "merge keys ('<<') are not supported; write the keys out",
                     "yaml"))
             key = self.build(key_node, loc, depth + 1) if not isinstance(
-                key_node, yaml.ScalarNode) else self._scalar(key_node, loc)
+                target, yaml.ScalarNode) else self._scalar(target, loc)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 self.issues.append(self.issue(
                     key_node, loc, f"keys must be names, got {key!r}", "type"))
@@ -221,8 +279,9 @@ class _Builder:
         return out
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
-        try:
-            return self.constructor.construct_object(node, deep=True)
+        try:  # what construct_object does for a scalar, without its bookkeeping
+            construct = self.constructors.get(node.tag, self.constructors[None])
+            return construct(self.constructor, node)
         except yaml.constructor.ConstructorError as exc:
             what = exc.problem or "invalid value"
             if "could not determine a constructor" in what:
@@ -261,7 +320,7 @@ def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, li
             f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to load it",
             (), filename, 1, 1, "too_large"))
     try:
-        nodes = _compose_all(text)
+        nodes, loader = _compose_all(text)
     except _TooDeep as exc:
         raise YamlProblem(Issue(f"nesting deeper than {MAX_DEPTH} levels", (), filename,
                                 exc.mark.line + 1, exc.mark.column + 1, "too_large")) from None
@@ -291,11 +350,11 @@ def load_yaml(text: str, filename: str = "<string>") -> tuple[Any, Positions, li
                                 "yaml")) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Issue(f"YAML error: {exc}", (), filename, 1, 1, "yaml")) from None
-    if len(nodes) > 1:
-        line, col = _mark(nodes[1])
+    if len(nodes) > 1:  # located at the '---' that starts the second document
+        mark = loader.document_marks[1]
         raise YamlProblem(Issue("expected one YAML document, found several ('---')", (),
-                                filename, line, col, "yaml"))
-    builder = _Builder(filename)
+                                filename, mark.line + 1, mark.column + 1, "yaml"))
+    builder = _Builder(filename, loader.size)
     if not nodes:
         return None, builder.positions, []
     data = builder.build(nodes[0], ())

@@ -1,0 +1,192 @@
+"""Size limits: large files load, alias bombs and absurd counts are refused, each located.
+
+Every refusal is checked at its exact line and column, as in ``test_errors.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from archsim.cli.app import app
+from archsim.errors import Issue
+from archsim.spec import yamlload
+from archsim.spec.loader import parse
+
+BASE = """\
+archsim: 1
+name: limits
+simulation:
+  duration: 30s
+  replications: 3
+  seed: 7
+workload:
+  - name: browse
+    to: web/list
+    rate: 100
+  - name: admins
+    to: web/list
+    users: 10
+    think: 1s
+components:
+  web:
+    type: service
+    replicas: 2
+    workers: 8
+    queue: 100
+    autoscale: {min: 1, max: 4}
+    rate_limit: {rate: 1000, burst: 10}
+    circuit_breaker: {min_calls: 20}
+    endpoints:
+      list:
+        work: 1ms
+        calls:
+          - to: db/select
+            retries: {max: 2, backoff: 10ms}
+          - to: cache/get
+          - publish: events
+            key: {distinct: 100}
+          - publish: jobs
+  db:
+    type: database
+    read_replicas: 2
+    endpoints:
+      select: {work: 2ms}
+  cache:
+    type: cache
+    keys: {count: 1000, capacity: 100}
+    endpoints:
+      get: {work: 0.1ms}
+  events:
+    type: topic
+    partitions: 6
+    max_deliveries: 3
+    subscribers:
+      - {group: audit, to: db/select, consumers: 2}
+  jobs:
+    type: queue
+    capacity: 1000
+    max_deliveries: 3
+    subscribers:
+      - {to: db/select, consumers: 4}
+"""
+
+
+def broken(old: str, new: str, text: str = BASE) -> str:
+    """``text`` with the one occurrence of ``old`` replaced by ``new``."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def only(text: str) -> Issue:
+    """The single issue of ``text``."""
+    topology, issues = parse(text, "t.yaml")
+    assert topology is None
+    assert len(issues) == 1, "\n".join(map(str, issues))
+    return issues[0]
+
+
+def where(issue: Issue) -> tuple[int, int, str]:
+    return issue.line, issue.column, issue.dotted_path
+
+
+def test_base_is_valid() -> None:
+    topology, issues = parse(BASE)
+    assert issues == []
+    assert topology is not None
+
+
+# --- 1. Large files and alias bombs ---------------------------------------------------------
+
+WORKLOAD_ENTRIES = 25_000  # 100,008 values: past the old guard (100,000 values built)
+
+
+def many_workloads(count: int) -> str:
+    """A valid topology with ``count`` request classes, one flow mapping per line."""
+    lines = ["archsim: 1", "name: big", "workload:"]
+    lines += [f"  - {{name: w{i}, to: web/list, rate: 1}}" for i in range(count)]
+    lines += ["components:", "  web:", "    type: service", "    endpoints:",
+              "      list: {work: 1ms}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_large_file_without_aliases_loads() -> None:
+    text = many_workloads(WORKLOAD_ENTRIES)
+    assert len(text.encode()) < yamlload.MAX_BYTES
+    start = time.perf_counter()
+    topology, issues = parse(text, "big.yaml")
+    elapsed = time.perf_counter() - start
+    assert issues == []
+    assert topology is not None and len(topology.workload) == WORKLOAD_ENTRIES
+    # Measured about 2.5 s on a busy two-core machine (YAML ~60%, pydantic the rest).
+    assert elapsed < 20, f"{elapsed:.1f}s"
+
+
+def test_aliases_that_add_few_nodes_are_fine() -> None:
+    text = broken("      list:\n", "      list: &list\n")
+    text = text.replace("  db:\n", "  other:\n    type: service\n    endpoints:\n"
+                                     "      list: *list\n  db:\n")
+    topology, issues = parse(text)
+    assert issues == []
+    assert topology is not None
+    assert topology.components["other"].endpoints["list"] == (
+        topology.components["web"].endpoints["list"])
+
+
+BOMB = """\
+a0: &a0 [x, x, x, x, x, x, x, x, x, x]
+a1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]
+a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]
+a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]
+a4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]
+a5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+a6: &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]
+a7: &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]
+a8: &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]
+"""
+"""Billion laughs: a8 alone expands to about 1.1e9 nodes."""
+
+
+def test_billion_laughs_is_refused_at_the_alias() -> None:
+    start = time.perf_counter()
+    issue = only(BOMB)
+    assert time.perf_counter() - start < 5
+    # a1..a3 add 100 + 1,100 + 11,100 nodes; a4's 8th '*a3' (11,110 more) crosses 100,000
+    assert where(issue) == (5, 45, "a4[7]")
+    assert issue.kind == "too_large"
+    assert issue.message == (
+        "aliases expand to more than 100,000 nodes (this '*a3' adds 11,110); refusing to "
+        "load it (an alias bomb?)")
+
+
+def test_alias_bomb_under_a_key_is_located_at_the_alias() -> None:
+    a4 = "a4: &a4 {k: *a3, l: [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]}"
+    issue = only("\n".join(a4 if line.startswith("a4:") else line
+                           for line in BOMB.splitlines()) + "\n")
+    assert where(issue) == (5, 52, "a4.l[6]")  # k and l[0..5] stay within 100,000
+
+
+def test_billion_laughs_validate_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    start = time.perf_counter()
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith(f"{path}:5:45: [error] a4[7]: aliases expand to more ")
+
+
+# --- 3. Several YAML documents ---------------------------------------------------------------
+
+def test_second_document_is_reported_at_its_separator() -> None:
+    issue = only(BASE + "---\nname: other\n")
+    assert where(issue) == (56, 1, "(top level)")
+    assert issue.message == "expected one YAML document, found several ('---')"
+
+
+def test_second_document_after_an_explicit_first_one() -> None:
+    issue = only("---\n" + BASE + "--- {name: other}\n")
+    assert where(issue) == (57, 1, "(top level)")
