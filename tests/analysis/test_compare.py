@@ -66,7 +66,10 @@ def test_a_layout_against_itself_differs_by_exactly_zero() -> None:
     diffs = all_differences(data)
     assert len(diffs) >= 10  # request metrics and both components' metrics
     for diff in diffs:
-        assert diff == {"pct": 0.0, "ci95_pct": [0.0, 0.0], "significant": False}
+        shown = diff.pop("shown")
+        assert diff == {"pct": 0.0, "ci95_pct": [0.0, 0.0], "significant": False,
+                        "absolute": 0.0, "ci95_absolute": [0.0, 0.0]}
+        assert shown in ("pct", "absolute")
     assert [layout["label"] for layout in data["layouts"]] == ["two-tier", "two-tier #2"]
     assert all(not metric["best"] for entry in data["requests"].values()
                for metric in entry.values())

@@ -6,7 +6,9 @@ a stream name (``arrivals:<workload>``, ``work:<component>/<endpoint>``), so a w
 same name gets the same arrivals in every layout, and a component with the same name the same
 work draws. Differences are then taken replication by replication (paired), which removes most
 of the noise both layouts share; a small real difference stays visible. The interval method is
-in :mod:`archsim.analysis.paired`.
+in :mod:`archsim.analysis.paired`. Each difference is given in percent of the baseline and
+absolute; where the baseline is below a floor (an error rate or utilization under 1%, a latency
+under 1 ms, see :data:`ABSOLUTE_BELOW`) the absolute one is the one shown.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from archsim import __version__
 from archsim.analysis.metrics import SECTIONS, replication_values, report_values
-from archsim.analysis.paired import paired_half_width_pct, unpaired_half_width_pct
+from archsim.analysis.paired import (
+    paired_half_width,
+    paired_half_width_pct,
+    unpaired_half_width,
+    unpaired_half_width_pct,
+)
 from archsim.engine.run import ReplicationResult, RunSettings
 from archsim.engine.simulate import DEFAULT_MAX_IN_FLIGHT, auto_warmup
 from archsim.errors import UsageError
@@ -27,17 +34,48 @@ if TYPE_CHECKING:
     from archsim.spec.schema import Topology
 
 
+ABSOLUTE_BELOW: dict[str, float] = {"error_rate": 0.01, "utilization": 0.01,
+                                    "throughput_rps": 1.0, "queue_mean": 0.1,
+                                    "backlog_mean": 1.0}
+"""Baselines below which a difference is shown absolute, not in percent, per metric (latency
+metrics: below ``ABSOLUTE_BELOW_MS``). A relative difference from a near-zero baseline says
+nothing (an error rate going from 0.01% to 2% is +19,900%); two percentage points do."""
+ABSOLUTE_BELOW_MS = 1.0
+
+
+def absolute_floor(metric: str) -> float:
+    """The baseline below which ``metric``'s difference is shown absolute (its own unit)."""
+    if metric.startswith("latency_ms_") or metric.endswith("_ms_mean"):
+        return ABSOLUTE_BELOW_MS
+    return ABSOLUTE_BELOW.get(metric, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """A layout's value relative to the baseline's, in percent, with its 95% interval."""
+    """A layout's value relative to the baseline's, in percent, with its 95% interval; and the
+    absolute difference (the metric's own unit) with its interval.
+
+    ``absolute_shown`` is True when the baseline is below the metric's floor
+    (:func:`absolute_floor`), where a percentage would mislead; the absolute difference is
+    then the one to show and the one whose interval decides :attr:`significant`.
+    """
 
     pct: float | None
     ci95_pct: tuple[float, float] | None
+    absolute: float | None = None
+    ci95_absolute: tuple[float, float] | None = None
+    absolute_shown: bool = False
 
     @property
     def significant(self) -> bool:
-        """Whether the 95% interval excludes 0 (a detectable difference)."""
-        return self.ci95_pct is not None and (self.ci95_pct[0] > 0 or self.ci95_pct[1] < 0)
+        """Whether the 95% interval shown excludes 0 (a detectable difference)."""
+        interval = self.ci95_absolute if self.absolute_shown else self.ci95_pct
+        return interval is not None and (interval[0] > 0 or interval[1] < 0)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the difference shown (absolute or in percent)."""
+        return self.ci95_absolute if self.absolute_shown else self.ci95_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +121,11 @@ class Comparison:
         for label, diff in zip(self.labels[1:], metric.differences[1:], strict=True):
             if diff is not None:
                 diffs[label] = {"pct": diff.pct, "ci95_pct": list(diff.ci95_pct)
-                                if diff.ci95_pct else None, "significant": diff.significant}
+                                if diff.ci95_pct else None, "significant": diff.significant,
+                                "absolute": diff.absolute,
+                                "ci95_absolute": list(diff.ci95_absolute)
+                                if diff.ci95_absolute else None,
+                                "shown": "absolute" if diff.absolute_shown else "pct"}
         return {"values": dict(zip(self.labels, metric.values, strict=True)),
                 "better": metric.better, "best": [self.labels[i] for i in metric.best],
                 "differences": diffs}
@@ -130,7 +172,7 @@ def compare(
     -------
     Comparison
         Per request class, component and subscriber: each layout's value, the best one, and
-        each layout's difference from the baseline in percent with a 95% interval.
+        each layout's difference from the baseline in percent and absolute, with 95% intervals.
 
     Raises
     ------
@@ -256,21 +298,22 @@ def _sections(reports: list[Report], results: list[list[ReplicationResult]],
                     continue
                 reps = [[rep[section].get(name, {}).get(metric) for rep in layout]
                         for layout in per_rep]
-                entry[metric] = _metric(values, reps, better, paired)
+                entry[metric] = _metric(values, reps, better, paired, absolute_floor(metric))
             out[section][name] = entry
     return out
 
 
 def _metric(values: tuple[float | None, ...], reps: list[list[float | None]],
-            better: str | None, paired: bool) -> MetricComparison:
+            better: str | None, paired: bool, floor: float = 0.0) -> MetricComparison:
     diffs: list[Difference | None] = [None]
     for k in range(1, len(values)):
-        diffs.append(_difference(values[0], values[k], reps[0], reps[k], paired))
-    return MetricComparison(values, better, _best(values, reps, better, paired), tuple(diffs))
+        diffs.append(_difference(values[0], values[k], reps[0], reps[k], paired, floor))
+    return MetricComparison(values, better, _best(values, reps, better, paired, floor),
+                            tuple(diffs))
 
 
 def _best(values: tuple[float | None, ...], reps: list[list[float | None]],
-          better: str | None, paired: bool) -> tuple[int, ...]:
+          better: str | None, paired: bool, floor: float = 0.0) -> tuple[int, ...]:
     """The best layout and those within noise of it; empty when none is detectably better."""
     known = [i for i, v in enumerate(values) if v is not None]
     if better is None or len(known) < 2:
@@ -284,36 +327,47 @@ def _best(values: tuple[float | None, ...], reps: list[list[float | None]],
         return sum(finite) / len(finite) if finite else values[index]  # type: ignore[return-value]
 
     top = pick(known, key=estimate)
-    group = tuple(i for i in known if i == top or not _separated(top, i, values, reps, paired))
+    group = tuple(i for i in known
+                  if i == top or not _separated(top, i, values, reps, paired, floor))
     return () if len(group) == len(known) else group
 
 
 def _separated(first: int, second: int, values: tuple[float | None, ...],
-               reps: list[list[float | None]], paired: bool) -> bool:
+               reps: list[list[float | None]], paired: bool, floor: float = 0.0) -> bool:
     """Whether two layouts' values differ detectably (95%); by value alone without an interval."""
     if values[first] == values[second]:
         return False
     base, other = (first, second) if values[first] != 0 else (second, first)
-    diff = _difference(values[base], values[other], reps[base], reps[other], paired)
-    if diff is None or diff.ci95_pct is None:
+    diff = _difference(values[base], values[other], reps[base], reps[other], paired, floor)
+    if diff is None or diff.interval is None:
         return True
     return diff.significant
 
 
 def _difference(base: float | None, value: float | None, base_reps: list[float | None],
-                reps: list[float | None], paired: bool) -> Difference | None:
+                reps: list[float | None], paired: bool, floor: float = 0.0) -> Difference | None:
+    """``value`` against ``base``: in percent and absolute, each with its 95% interval."""
     if base is None or value is None:
         return None
-    if base == 0:
-        return Difference(0.0, (0.0, 0.0)) if value == 0 else Difference(None, None)
-    pct = round(100.0 * (value / base - 1.0), 4)
     if paired:
         pairs = [(a, b) for a, b in zip(base_reps, reps, strict=True)
                  if a is not None and b is not None]
-        half = paired_half_width_pct([a for a, _ in pairs], [b for _, b in pairs])
+        first, second = [a for a, _ in pairs], [b for _, b in pairs]
+        half = paired_half_width_pct(first, second)
+        half_absolute = paired_half_width(first, second)
     else:
-        half = unpaired_half_width_pct([a for a in base_reps if a is not None],
-                                       [b for b in reps if b is not None])
-    if half is None:
-        return Difference(pct, None)
-    return Difference(pct, (round(pct - half, 4), round(pct + half, 4)))
+        first = [a for a in base_reps if a is not None]
+        second = [b for b in reps if b is not None]
+        half = unpaired_half_width_pct(first, second)
+        half_absolute = unpaired_half_width(first, second)
+    absolute = round(value - base, 6)
+    interval = (None if half_absolute is None else
+                (round(absolute - half_absolute, 6), round(absolute + half_absolute, 6)))
+    shown = abs(base) < floor
+    if base == 0:
+        if value == 0:
+            return Difference(0.0, (0.0, 0.0), 0.0, interval or (0.0, 0.0), shown)
+        return Difference(None, None, absolute, interval, True)
+    pct = round(100.0 * (value / base - 1.0), 4)
+    relative = None if half is None else (round(pct - half, 4), round(pct + half, 4))
+    return Difference(pct, relative, absolute, interval, shown)

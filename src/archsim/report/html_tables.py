@@ -167,24 +167,20 @@ def comparison_tables(data: Mapping[str, Any]) -> list[Table]:
                     cells.append(Cell(text + (" *" if best else ""), "num best" if best
                                       else "num"))
                     if index:
-                        cells.append(_difference(value.get("differences", {}).get(label)))
+                        cells.append(_difference(value.get("differences", {}).get(label),
+                                                metric))
                 table.add(cells, "first" if row == 0 else "")
         tables.append(table)
     return tables
 
 
-def _difference(diff: Mapping[str, Any] | None) -> Cell:
-    if diff is None:
-        return Cell("-", "num")
-    if diff.get("pct") is None:
-        return Cell("n/a", "num")
-    interval = diff.get("ci95_pct")
-    if not interval:
-        return Cell(f"{diff['pct']:+.2f}%", "num")
-    half = (interval[1] - interval[0]) / 2
-    significant = diff.get("significant")
-    return Cell(f"{diff['pct']:+.2f}% ±{half:.2f}" + ("" if significant else " ~"),
-                "num" if significant else "num muted")
+def _difference(diff: Mapping[str, Any] | None, metric: str) -> Cell:
+    """The terminal's text (:func:`archsim.report.render_compare.format_difference`), muted
+    when the interval includes 0."""
+    from archsim.report.render_compare import format_difference
+
+    text = format_difference(diff, metric)
+    return Cell(text, "num muted" if text.endswith(" ~") else "num")
 
 
 def sweep_table(result: SweepResult, prefix: str) -> Table:

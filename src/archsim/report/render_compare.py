@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
@@ -13,6 +14,9 @@ if TYPE_CHECKING:
 
     from archsim.analysis.compare import Comparison, Difference, MetricComparison
 
+ABSOLUTE_UNITS = {"error_rate": (100.0, " pp"), "utilization": (100.0, " pp"),
+                  "throughput_rps": (1.0, "/s"), "residence_ms_mean": (1.0, " ms")}
+"""Scale and unit of an absolute difference (rates in percentage points, pp)."""
 NAMES = {"throughput_rps": "throughput/s", "error_rate": "error rate", "utilization":
          "utilization", "queue_mean": "queue mean", "residence_ms_mean": "residence ms",
          "backlog_mean": "backlog mean"}
@@ -21,7 +25,11 @@ TITLES = {"requests": ("Requests", "class"), "components": ("Components", "compo
 LEGEND = ("* best value, or within noise of it (none marked when no layout is detectably "
           "better).",
           "Δ%: difference from the baseline in percent, ± the half-width of its 95% confidence "
-          "interval{how}; ~ the interval includes 0 (no detectable difference).")
+          "interval{how}; ~ the interval includes 0 (no detectable difference).",
+          "Where the baseline is near zero (a rate or utilization under 1%, a latency under "
+          "1 ms, throughput under 1/s, a queue under 0.1, a backlog under 1) the difference is "
+          "absolute instead: "
+          "pp = percentage points, ms, /s.")
 
 
 def metric_name(metric: str) -> str:
@@ -42,16 +50,33 @@ def format_value(metric: str, value: float | None) -> str:
     return f"{value:,.2f}"
 
 
-def format_difference(diff: Difference | None) -> str:
-    """``+3.10% ±0.15``, with `` ~`` when the interval includes 0; ``n/a`` for a zero base."""
+def format_difference(diff: Difference | Mapping[str, Any] | None, metric: str = "") -> str:
+    """``+3.10% ±0.15``, with `` ~`` when the interval includes 0; ``n/a`` for a zero base.
+
+    Where the baseline is below the metric's floor (``shown`` absolute, see
+    :func:`archsim.analysis.compare.absolute_floor`) the difference is absolute in the
+    metric's unit: ``+1.99 pp ±0.40`` for rates (percentage points), ``+0.42 ms`` for
+    latencies. ``diff`` is a Difference or its ``--json`` form.
+    """
     if diff is None:
         return "-"
-    if diff.pct is None:
+    if not isinstance(diff, Mapping):
+        diff = {"pct": diff.pct, "ci95_pct": diff.ci95_pct, "absolute": diff.absolute,
+                "ci95_absolute": diff.ci95_absolute, "significant": diff.significant,
+                "shown": "absolute" if diff.absolute_shown else "pct"}
+    absolute = diff.get("shown") == "absolute" and diff.get("absolute") is not None
+    value, interval = ((diff["absolute"], diff.get("ci95_absolute")) if absolute
+                       else (diff.get("pct"), diff.get("ci95_pct")))
+    if value is None:
         return "n/a"
-    if diff.ci95_pct is None:
-        return f"{diff.pct:+.2f}%"
-    half = (diff.ci95_pct[1] - diff.ci95_pct[0]) / 2
-    return f"{diff.pct:+.2f}% ±{half:.2f}" + ("" if diff.significant else " ~")
+    scale, unit = ABSOLUTE_UNITS.get(metric, (1.0, "")) if absolute else (1.0, "%")
+    if absolute and metric.startswith("latency_ms_"):
+        unit = " ms"
+    text = f"{value * scale:+.2f}{unit}"
+    if not interval:
+        return text
+    half = (interval[1] - interval[0]) / 2 * scale
+    return f"{text} ±{half:.2f}" + ("" if diff.get("significant") else " ~")
 
 
 def render_comparison(comparison: Comparison, console: Console, plain: bool = False) -> None:
@@ -115,6 +140,6 @@ def _section(section: str, entries: dict[str, dict[str, MetricComparison]], labe
                 text = format_value(metric, value) + (" *" if best else "")
                 cells.append(Text(text, style="bold green" if best else ""))
                 if index:
-                    cells.append(format_difference(comparison.differences[index]))
+                    cells.append(format_difference(comparison.differences[index], metric))
             table.add_row(*cells)
     console.print(table)
