@@ -41,7 +41,8 @@ def test_unwritable_output_is_refused_before_the_run(tmp_path: Path) -> None:
 
 
 def test_huge_retry_count_does_not_overflow_the_backoff(tmp_path: Path) -> None:
-    path = write(tmp_path, "{to: db/q, timeout: 1ms, retries: {max: 2000, backoff: 0ms}}")
+    path = write(tmp_path, "{to: db/q, timeout: 1ms, retries: {max: 100, multiplier: 10, "
+                           "backoff: 0ms}}")  # the largest the schema allows
     result = runner.invoke(app, ["run", path, "--jobs", "1", "--json"])
     assert result.exit_code == 0, result.output
 

@@ -5,9 +5,12 @@ Every refusal is checked at its exact line and column, as in ``test_errors.py``.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from archsim.cli.app import app
@@ -177,6 +180,90 @@ def test_billion_laughs_validate_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stderr.startswith(f"{path}:5:45: [error] a4[7]: aliases expand to more ")
+
+
+# --- 2. Upper bounds on counts, rates and the simulated time --------------------------------
+
+HUGE = "1" + "0" * 400  # 10**400
+
+
+@pytest.mark.parametrize(("old", "new", "position", "limit"), [
+    ("    workers: 8", f"    workers: {HUGE}", (19, 14, "components.web.workers"), 100_000),
+    ("    workers: 8", "    workers: 100001", (19, 14, "components.web.workers"), 100_000),
+    ("    replicas: 2", "    replicas: 10001", (18, 15, "components.web.replicas"), 10_000),
+    ("    queue: 100", "    queue: 1000001", (20, 12, "components.web.queue"), 1_000_000),
+    ("{min: 1, max: 4}", "{min: 1, max: 10001}", (21, 30, "components.web.autoscale.max"),
+     10_000),
+    ("burst: 10}", "burst: 1000000001}", (22, 37, "components.web.rate_limit.burst"),
+     1_000_000_000),
+    ("min_calls: 20}", "min_calls: 1000001}",
+     (23, 34, "components.web.circuit_breaker.min_calls"), 1_000_000),
+    ("max: 2, backoff", "max: 101, backoff",
+     (29, 28, "components.web.endpoints.list.calls[0].retries.max"), 100),
+    ("backoff: 10ms}", "backoff: 10ms, multiplier: 11}",
+     (29, 58, "components.web.endpoints.list.calls[0].retries.multiplier"), 10.0),
+    ("distinct: 100}", "distinct: 10000001}",
+     (32, 29, "components.web.endpoints.list.calls[2].key.distinct"), 10_000_000),
+    ("read_replicas: 2", "read_replicas: 1001", (36, 20, "components.db.read_replicas"), 1000),
+    ("{count: 1000,", "{count: 10000001,", (41, 19, "components.cache.keys.count"), 10_000_000),
+    ("capacity: 100}", "capacity: 1000001}", (41, 35, "components.cache.keys.capacity"),
+     1_000_000),
+    ("partitions: 6", "partitions: 100001", (46, 17, "components.events.partitions"), 100_000),
+    ("consumers: 2}", "consumers: 100001}",
+     (49, 50, "components.events.subscribers[0].consumers"), 100_000),
+    ("    max_deliveries: 3\n    subscribers:\n      - {group",
+     "    max_deliveries: 1001\n    subscribers:\n      - {group",
+     (47, 21, "components.events.max_deliveries"), 1000),
+    ("capacity: 1000\n", "capacity: 1000000001\n", (52, 15, "components.jobs.capacity"),
+     1_000_000_000),
+    ("consumers: 4}", "consumers: 100001}",
+     (55, 36, "components.jobs.subscribers[0].consumers"), 100_000),
+    ("users: 10", "users: 100001", (13, 12, "workload[1].users"), 100_000),
+    ("replications: 3", "replications: 10001", (5, 17, "simulation.replications"), 10_000),
+    ("seed: 7", "seed: 9223372036854775808", (6, 9, "simulation.seed"), 2**63 - 1),
+])
+def test_count_above_its_limit(old: str, new: str, position: tuple[int, int, str],
+                               limit: int) -> None:
+    issue = only(broken(old, new))
+    assert where(issue) == position
+    given = re.findall(r"\d+", new)[-1]
+    shown = given if len(given) <= 60 else given[:57] + "..."
+    assert issue.message == f"expected a value <= {limit}, got {shown}"
+
+
+def test_counts_at_their_limits_are_valid() -> None:
+    text = BASE
+    for old, new in [("workers: 8", "workers: 100000"),
+                     ("replicas: 2\n    workers", "replicas: 10000\n    workers"),
+                     ("queue: 100", "queue: 1000000"), ("max: 4}", "max: 10000}"),
+                     ("partitions: 6", "partitions: 100000"), ("users: 10", "users: 100000")]:
+        text = broken(old, new, text)
+    text = text.replace("{min: 1, max", "{min: 10000, max")
+    topology, issues = parse(text)
+    assert issues == []
+    assert topology is not None
+
+
+def test_absurd_rate() -> None:
+    issue = only(broken("    rate: 100\n", "    rate: 1e12/s\n"))
+    assert where(issue) == (10, 11, "workload[0].rate")
+    assert issue.message == ("a rate must be at most 1e+09 per second (archsim simulates "
+                             "every request), got '1e12/s'")
+
+
+def test_absurd_simulated_duration() -> None:
+    issue = only(broken("duration: 30s", "duration: 8.76e12h"))  # 1e9 years
+    assert where(issue) == (4, 13, "simulation.duration")
+    assert issue.message == ("expected a simulated duration of at most 8760h (one year), "
+                             "got 3.1536e+16s")
+
+
+def test_schema_states_the_limits() -> None:
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    service = json.loads(result.stdout)["$defs"]["ServiceSpec"]["properties"]
+    assert service["workers"]["maximum"] == 100_000
+    assert service["replicas"]["maximum"] == 10_000
 
 
 # --- 3. Several YAML documents ---------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_rate_forms_are_per_second(value: object) -> None:
     assert close(parse_rate(value), 400.0)
 
 
-@given(st.floats(min_value=0, max_value=1e9, allow_nan=False),
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False),  # x1000 for /ms: within 1e9/s
        st.sampled_from(sorted(RATE_UNITS)))
 def test_rate_with_any_unit_is_number_times_factor(number: float, unit: str) -> None:
     assert close(parse_rate(number), number)

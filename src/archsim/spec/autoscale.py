@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from archsim.spec.types import Count, Duration, Spec
+from archsim.spec.limits import Replicas
+from archsim.spec.types import Duration, Spec
 
 
 class Autoscale(Spec):
@@ -18,8 +19,8 @@ class Autoscale(Spec):
     requests and leaves when its last request has finished.
     """
 
-    min: Count = 1
-    max: Count
+    min: Replicas = 1
+    max: Replicas
     target_utilization: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.7
     interval: Duration = 15.0
     delay: Duration = 30.0

@@ -14,8 +14,18 @@ from archsim.spec.autoscale import Autoscale, check_replicas
 from archsim.spec.datatier import CacheKeys, ReadFrom, Replication
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.failures import CircuitBreaker, Deadline, HealthCheck, RateLimit, RegistrySpec
+from archsim.spec.limits import (
+    Consumers,
+    Deliveries,
+    Messages,
+    Partitions,
+    Queue,
+    ReadReplicas,
+    Replicas,
+    Workers,
+)
 from archsim.spec.steps import Endpoint, Step
-from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Spec
+from archsim.spec.types import Duration, Name, Probability, Spec
 
 Policy = Literal["round_robin", "random", "least_connections", "power_of_two"]
 
@@ -29,9 +39,9 @@ class ServiceSpec(Spec):
     kind: ClassVar[str] = "service"
     type: Literal["service"] = "service"
     description: str = ""
-    replicas: Count = 1
-    workers: Count = 8
-    queue: NonNegativeCount | None = None
+    replicas: Replicas = 1
+    workers: Workers = 8
+    queue: Queue | None = None
     io: Literal["blocking", "nonblocking"] = "blocking"
     policy: Policy = "round_robin"
     zone: Name | None = None
@@ -59,8 +69,8 @@ class DatabaseSpec(ServiceSpec):
 
     kind: ClassVar[str] = "database"
     type: Literal["database"] = "database"  # type: ignore[assignment]
-    workers: Count = 20
-    read_replicas: NonNegativeCount = 0
+    workers: Workers = 20
+    read_replicas: ReadReplicas = 0
     replica_zones: tuple[Name, ...] | None = None
     read_from: ReadFrom = "replicas"
     replication: Replication | None = None
@@ -102,7 +112,7 @@ class CacheSpec(ServiceSpec):
 
     kind: ClassVar[str] = "cache"
     type: Literal["cache"] = "cache"  # type: ignore[assignment]
-    workers: Count = 64
+    workers: Workers = 64
     hit_ratio: Probability | None = None
     keys: CacheKeys | None = None
     miss: tuple[Step, ...] = ()
@@ -140,14 +150,14 @@ class TopicSubscriber(Spec):
 
     group: Name
     to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
-    consumers: Count = 1
+    consumers: Consumers = 1
 
 
 class QueueSubscriber(Spec):
     """Competing consumers of a queue."""
 
     to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
-    consumers: Count = 1
+    consumers: Consumers = 1
     group: Name | None = None
 
 
@@ -162,10 +172,10 @@ class TopicSpec(Spec):
     kind: ClassVar[str] = "topic"
     type: Literal["topic"] = "topic"
     description: str = ""
-    partitions: Count = 1
+    partitions: Partitions = 1
     latency: Work = ZERO
     subscribers: tuple[TopicSubscriber, ...] = ()
-    max_deliveries: Count = 1
+    max_deliveries: Deliveries = 1
     dead_letter: Name | None = None
 
 
@@ -180,11 +190,11 @@ class QueueSpec(Spec):
     kind: ClassVar[str] = "queue"
     type: Literal["queue"] = "queue"
     description: str = ""
-    capacity: Count | None = None
+    capacity: Messages | None = None
     latency: Work = ZERO
     subscribers: tuple[QueueSubscriber, ...] = ()
     visibility_timeout: Duration | None = None
-    max_deliveries: Count = 1
+    max_deliveries: Deliveries = 1
     dead_letter: Name | None = None
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from archsim.spec.dists import ZERO, Work
+from archsim.spec.limits import CacheEntries, Keys
 from archsim.spec.types import Count, Name, Spec
 
 
@@ -18,9 +19,9 @@ class CacheKeys(Spec):
     """A key population: ``count`` keys requested with Zipf(``skew``) popularity, an LRU of
     ``capacity`` entries; the hit ratio follows from them."""
 
-    count: Count
+    count: Keys
     skew: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
-    capacity: Count
+    capacity: CacheEntries
 
     @model_validator(mode="after")
     def _capacity_below_count(self) -> CacheKeys:

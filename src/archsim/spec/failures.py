@@ -11,7 +11,8 @@ from typing import ClassVar, Literal
 from pydantic import model_validator
 
 from archsim.spec.dists import ZERO, Work
-from archsim.spec.types import Count, Duration, Probability, Rate, Spec
+from archsim.spec.limits import MinCalls, Replicas, Tokens
+from archsim.spec.types import Duration, Probability, Rate, Spec
 
 
 class CircuitBreaker(Spec):
@@ -23,7 +24,7 @@ class CircuitBreaker(Spec):
 
     failure_ratio: Probability = 0.5
     window: Duration = 10.0
-    min_calls: Count = 20
+    min_calls: MinCalls = 20
     open_for: Duration = 5.0
 
     @model_validator(mode="after")
@@ -39,7 +40,7 @@ class RateLimit(Spec):
     """
 
     rate: Rate
-    burst: Count = 1
+    burst: Tokens = 1
 
 
 class HealthCheck(Spec):
@@ -68,7 +69,7 @@ class RegistrySpec(Spec):
     kind: ClassVar[str] = "registry"
     type: Literal["registry"] = "registry"
     description: str = ""
-    replicas: Count = 1
+    replicas: Replicas = 1
     latency: Work = ZERO
     ttl: Duration = 30.0
 

@@ -14,8 +14,9 @@ from pydantic.json_schema import SkipJsonSchema
 from archsim.spec.components import Component
 from archsim.spec.datatier import ZoneSpec
 from archsim.spec.dists import ZERO, Work
+from archsim.spec.limits import MAX_SIMULATED_S, Replications, Seed, Users
 from archsim.spec.rates import RateValue, is_varying
-from archsim.spec.types import Count, Duration, Name, NonNegativeCount, Probability, Rate, Spec
+from archsim.spec.types import Count, Duration, Name, Probability, Rate, Spec
 from archsim.spec.units import parse_duration
 
 
@@ -38,14 +39,17 @@ class Simulation(Spec):
 
     duration: Duration = 60.0
     warmup: Warmup = 5.0
-    replications: Count = 5
-    seed: NonNegativeCount = 1
+    replications: Replications = 5
+    seed: Seed = 1
 
     @field_validator("duration")
     @classmethod
     def _positive(cls, duration: float) -> float:
         if duration <= 0:
             raise ValueError(f"the duration must be > 0, got {duration:g}s")
+        if duration > MAX_SIMULATED_S:  # a longer run would not finish (the warm-up is shorter)
+            raise ValueError(f"expected a simulated duration of at most "
+                             f"{MAX_SIMULATED_S / 3600:g}h (one year), got {duration:g}s")
         return duration
 
 
@@ -105,7 +109,7 @@ class Workload(Spec):
     to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
     rate: RateValue | None = None
     arrivals: Literal["poisson", "constant"] = "poisson"
-    users: Count | None = None
+    users: Users | None = None
     think: Duration | None = None
     timeout: Duration | None = None
     trace: Annotated[str, Field(strict=True, min_length=1)] | None = None

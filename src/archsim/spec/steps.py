@@ -8,7 +8,8 @@ from pydantic import Discriminator, Field, Tag
 
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.failures import CircuitBreaker
-from archsim.spec.types import Count, Duration, NonNegativeCount, Probability, Spec
+from archsim.spec.limits import BackoffMultiplier, Keys, RetryCount
+from archsim.spec.types import Count, Duration, Probability, Spec
 
 STEP_KEYS = {"to": "<call>", "parallel": "<parallel>", "publish": "<publish>", "work": "<work>"}
 
@@ -20,9 +21,9 @@ class Retries(Spec):
     over the last 10 seconds (retry throttling as in Finagle, Envoy and gRPC).
     """
 
-    max: NonNegativeCount = 0
+    max: RetryCount = 0
     backoff: Duration = 0.0
-    multiplier: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 2.0
+    multiplier: BackoffMultiplier = 2.0
     jitter: bool = True
     budget: Probability | None = None
 
@@ -67,7 +68,7 @@ class MessageKey(Spec):
     partitions, so a hot key makes a hot partition.
     """
 
-    distinct: Count
+    distinct: Keys
     skew: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
 
 

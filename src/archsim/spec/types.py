@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from archsim.spec.units import parse_duration, parse_probability, parse_rate
+from archsim.spec.units import MAX_RATE_PER_S, parse_duration, parse_probability, parse_rate
 
 DURATION_PATTERN = r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(ns|us|µs|μs|ms|s|m|min|h)\s*$"
 
@@ -23,7 +23,7 @@ RATE_PATTERN = r"^\s*[0-9.eE+-]+\s*(/\s*[a-z]+)?\s*$"
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": MAX_RATE_PER_S},
                               {"type": "string", "pattern": RATE_PATTERN}],
                     "description": "events per second: 400, '400/s', '24000/min'"}),
 ]

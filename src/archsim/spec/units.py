@@ -28,6 +28,10 @@ UNIT_SPELLINGS: dict[str, str] = {
     "minutes": "min", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
 }
 """Other spellings of a duration unit, used only to suggest the accepted one."""
+MAX_RATE_PER_S = 1e9
+"""Largest rate (per second). archsim simulates every request, about a million per second of
+processor time: a billion per second is beyond any single request class and would never finish
+(see :mod:`archsim.spec.limits`)."""
 RATE_UNITS: dict[str, float] = {"ms": 1000.0, "s": 1.0, "sec": 1.0, "min": 1 / 60, "m": 1 / 60,
                                 "h": 1 / 3600}
 
@@ -129,7 +133,8 @@ def parse_rate(value: object) -> float:
     Raises
     ------
     ValueError
-        For negative, non-finite or malformed values, or an unknown time unit.
+        For negative, non-finite or malformed values, an unknown time unit, or a rate above
+        ``MAX_RATE_PER_S``.
     """
     if _is_number(value):
         rate = _as_float(value)
@@ -148,6 +153,9 @@ def parse_rate(value: object) -> float:
         raise ValueError(f"expected a rate such as 400, '400/s' or '24000/min', got {_show(value)}")
     if not math.isfinite(rate) or rate < 0:
         raise ValueError(f"a rate must be finite and >= 0, got {_show(value)}")
+    if rate > MAX_RATE_PER_S:
+        raise ValueError(f"a rate must be at most {MAX_RATE_PER_S:g} per second (archsim "
+                         f"simulates every request), got {_show(value)}")
     return rate
 
 
