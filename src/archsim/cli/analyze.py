@@ -7,18 +7,16 @@ from typing import Annotated
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
 
 
 def command(
-    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
-                                            show_default=False, metavar="TOPOLOGY")],
-    rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every open rate.")] = 1.0,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value: KEY=VALUE (repeatable), e.g. "
-        "components.app.replicas=5.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON analysis only.")
-                       ] = False,
+    topology: options.TopologyArg,
+    rate_scale: options.RateScale = 1.0,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value: KEY=VALUE (repeatable), e.g. components.app.replicas=5.")] = None,
+    as_json: Annotated[bool, options.as_json("Print the JSON analysis only.")] = False,
 ) -> None:
     """Queueing theory in an instant: visit ratios, utilization, bottleneck, saturation and
     mean latency per request class, each labelled exact or approximate with its assumptions.

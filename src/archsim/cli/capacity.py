@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.run import parse_seconds
+from archsim.cli.options import parse_seconds
 
 if TYPE_CHECKING:
     from archsim.analysis.capacity import CapacityResult
@@ -15,33 +16,27 @@ if TYPE_CHECKING:
 
 
 def command(
-    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
-                                            show_default=False, metavar="TOPOLOGY")],
+    topology: options.TopologyArg,
     slo: Annotated[list[str] | None, typer.Option(
         "--slo", help="Objective (repeatable): p99<200ms, mean<50ms, error_rate<0.1%, "
         "throughput>100/s; prefix CLASS: for one request class.",
         show_default="the file's slos")] = None,
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time per probe.",
-                                                 show_default="from the file")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the file")] = None,
-    replications: Annotated[int | None, typer.Option(
-        min=1, help="Replications per probe (the interval needs at least 2).",
-        show_default="from the file")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
-                                             show_default="all cores")] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value: KEY=VALUE (repeatable).", show_default=False)] = None,
+    duration: Annotated[str | None, options.duration(
+        "Measured simulated time per probe.")] = None,
+    warmup: options.Warmup = None,
+    replications: Annotated[int | None, options.replications(
+        "Replications per probe (the interval needs at least 2).")] = None,
+    seed: options.Seed = None,
+    jobs: options.Jobs = None,
+    overrides: options.Overrides = None,
     tolerance: Annotated[float, typer.Option(
         min=0.001, max=0.5, help="Stop when the bracket's gaps are below this share of it.")
     ] = 0.02,
     max_probes: Annotated[int, typer.Option(min=2, help="At most this many simulations.")] = 16,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
-    max_in_flight: Annotated[int, typer.Option(
-        min=1, help="A probe past this many requests in flight counts as saturated.")
-    ] = 200_000,
+    as_json: Annotated[bool, options.as_json("Print JSON only.")] = False,
+    max_in_flight: Annotated[int, options.max_in_flight(
+        "A probe past this many requests in flight counts as saturated.")
+    ] = options.MAX_IN_FLIGHT,
 ) -> None:
     """Find the highest rate scale at which every objective is met, and what limits it.
 

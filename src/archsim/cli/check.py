@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stderr, stdout
-from archsim.cli.run import parse_seconds
+from archsim.cli.options import parse_seconds
 
 if TYPE_CHECKING:
     from archsim.analysis.check import CheckResult
@@ -19,22 +20,15 @@ def command(
     topologies: Annotated[list[str], typer.Argument(
         help="Topology files, or bundled model names.", show_default=False,
         metavar="TOPOLOGY...")],
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time, e.g. 60s.",
-                                                 show_default="from the file")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the file")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Independent replications.",
-                                                     show_default="from the file")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
-                                             show_default="all cores")] = None,
-    rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every open rate.")] = 1.0,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value in every file: KEY=VALUE (repeatable).",
-        show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON only.")
-                       ] = False,
+    duration: options.Duration = None,
+    warmup: options.Warmup = None,
+    replications: options.Replications = None,
+    seed: options.Seed = None,
+    jobs: options.Jobs = None,
+    rate_scale: options.RateScale = 1.0,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value in every file: KEY=VALUE (repeatable).")] = None,
+    as_json: Annotated[bool, options.as_json("Print the results as JSON only.")] = False,
     junit: Annotated[str | None, typer.Option(
         "--junit", help="Also write a JUnit XML file (one test case per objective) for CI.",
         show_default=False, metavar="FILE")] = None,

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.run import parse_seconds
+from archsim.cli.options import parse_seconds
 
+BASELINE = "from the baseline"
 _NEXT_KEY = re.compile(r",\s*(?=[A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*\s*=)")
 
 
@@ -30,28 +32,22 @@ def command(
         "--variant", help="A variant of the one TOPOLOGY: KEY=VALUE[,KEY=VALUE...] "
         "(repeatable; each --variant is one more layout, compared with the file as given).",
         show_default=False)] = None,
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time, e.g. 60s.",
-                                                 show_default="from the baseline")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the baseline")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications per layout.",
-                                                     show_default="from the baseline")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the baseline")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
-                                             show_default="all cores")] = None,
-    rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every open rate.")] = 1.0,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value in every layout: KEY=VALUE (repeatable).",
-        show_default=False)] = None,
+    duration: Annotated[str | None, options.duration(source=BASELINE)] = None,
+    warmup: Annotated[str | None, options.warmup(BASELINE)] = None,
+    replications: Annotated[int | None, options.replications("Replications per layout.",
+                                                             BASELINE)] = None,
+    seed: Annotated[int | None, options.seed(BASELINE)] = None,
+    jobs: options.Jobs = None,
+    rate_scale: options.RateScale = 1.0,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value in every layout: KEY=VALUE (repeatable).")] = None,
     independent: Annotated[bool, typer.Option(
         "--independent", help="Give each layout its own seeds and unpaired intervals "
         "(to see what common random numbers gain).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON comparison only.")
-                       ] = False,
-    plot: Annotated[str | None, typer.Option(
-        "--plot", help="Also draw p99 per class and utilization per component, layouts side "
-        "by side, to this .png, .svg or .pdf (needs matplotlib).", show_default=False)] = None,
+    as_json: Annotated[bool, options.as_json("Print the JSON comparison only.")] = False,
+    plot: Annotated[str | None, options.plot(
+        "Also draw p99 per class and utilization per component, layouts side by side, to "
+        "this .png, .svg or .pdf (needs matplotlib).")] = None,
 ) -> None:
     """Simulate layouts alike and show them side by side, best value marked.
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stderr
-from archsim.cli.run import parse_seconds
+from archsim.cli.options import parse_seconds
 
 if TYPE_CHECKING:
     from archsim.report.document import Document
@@ -23,8 +24,7 @@ def command(
         help="Topology files or bundled model names: one is simulated, two or more compared. "
         "With --from-json they only supply the diagrams.", show_default=False,
         metavar="TOPOLOGY")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="The HTML file to write.")
-                      ] = "report.html",
+    output: Annotated[str, options.output("The HTML file to write.")] = "report.html",
     from_json: Annotated[list[str] | None, typer.Option(
         "--from-json", help="Render a saved 'archsim run|compare|sweep --json' output instead "
         "of simulating (repeatable: a run and a sweep make one page; '-' reads stdin).",
@@ -34,21 +34,14 @@ def command(
         "START:STOP[:STEP] or a comma list (one TOPOLOGY).", show_default=False)] = None,
     title: Annotated[str | None, typer.Option(help="The page title.",
                                               show_default="from the content")] = None,
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time, e.g. 60s.",
-                                                 show_default="from the file")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the file")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Independent replications.",
-                                                     show_default="from the file")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
-                                             show_default="all cores")] = None,
-    rate_scale: Annotated[float | None, typer.Option(
-        min=0.0, help="Multiply every open rate.", show_default="1")] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value in every topology: KEY=VALUE (repeatable).",
-        show_default=False)] = None,
+    duration: options.Duration = None,
+    warmup: options.Warmup = None,
+    replications: options.Replications = None,
+    seed: options.Seed = None,
+    jobs: options.Jobs = None,
+    rate_scale: Annotated[float | None, options.rate_scale(show_default="1")] = None,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value in every topology: KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Write a self-contained HTML report: diagram, tables, latency, load curve, timelines.
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import (
     check_writable,
     fail,
@@ -14,48 +15,28 @@ from archsim.cli.common import (
     stderr,
     stdout,
 )
-
-
-def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> float | str | None:
-    """A flag's duration in seconds (usage error, exit 2, when malformed)."""
-    if value is None:
-        return "file"
-    if allow_auto and value == "auto":
-        return None
-    from archsim.spec.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=flag) from None
+from archsim.cli.options import parse_seconds
 
 
 def command(
-    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
-                                            show_default=False, metavar="TOPOLOGY")],
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time, e.g. 60s.",
-                                                 show_default="from the file")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the file")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Independent replications.",
-                                                     show_default="from the file")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.",
-                                             show_default="all cores")] = None,
-    rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every open rate.")] = 1.0,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value: KEY=VALUE (repeatable), e.g. "
-        "components.app.replicas=5 or workload.browse.rate=500.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report only.")] = False,
+    topology: options.TopologyArg,
+    duration: options.Duration = None,
+    warmup: options.Warmup = None,
+    replications: options.Replications = None,
+    seed: options.Seed = None,
+    jobs: options.Jobs = None,
+    rate_scale: options.RateScale = 1.0,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value: KEY=VALUE (repeatable), e.g. components.app.replicas=5 or "
+        "workload.browse.rate=500.")] = None,
+    as_json: Annotated[bool, options.as_json("Print the JSON report only.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print a long-format CSV.")] = False,
-    output: Annotated[str | None, typer.Option("--output", "-o",
-                                               help="Write the report to this file.")] = None,
-    max_in_flight: Annotated[int, typer.Option(
-        min=1, help="Stop an unstable run past this many requests in flight.")] = 200_000,
-    plot: Annotated[str | None, typer.Option(
-        "--plot", help="Also draw latency distributions and utilization to this .png, .svg "
-        "or .pdf (needs matplotlib).", show_default=False)] = None,
+    output: Annotated[str | None, options.output("Write the report to this file.")] = None,
+    max_in_flight: Annotated[int, options.max_in_flight(
+        "Stop an unstable run past this many requests in flight.")] = options.MAX_IN_FLIGHT,
+    plot: Annotated[str | None, options.plot(
+        "Also draw latency distributions and utilization to this .png, .svg or .pdf (needs "
+        "matplotlib).")] = None,
     timeline: Annotated[str | None, typer.Option(
         "--timeline", help="Add per-interval series of this width (e.g. 1s) to the report, "
         "warm-up included, and sparklines to the tables.", show_default=False)] = None,

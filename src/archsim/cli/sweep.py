@@ -6,50 +6,45 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.run import parse_seconds
+from archsim.cli.options import parse_seconds
 
 if TYPE_CHECKING:
     from archsim.analysis.sweep import SweepResult
 
 
 def command(
-    topology: Annotated[str, typer.Argument(help="Topology file, or a bundled model name.",
-                                            show_default=False, metavar="TOPOLOGY")],
+    topology: options.TopologyArg,
     rate_scale: Annotated[str | None, typer.Option(
         "--rate-scale", help="Rate scales to sweep: START:STOP[:STEP] (inclusive) or a comma "
         "list, e.g. 0.2:2.0:0.2.", show_default=False)] = None,
     param: Annotated[str | None, typer.Option(
         "--param", help="Sweep one value instead: KEY=START:STOP[:STEP] or KEY=A,B,C, e.g. "
         "components.web.replicas=1:8.", show_default=False)] = None,
-    duration: Annotated[str | None, typer.Option(help="Measured simulated time per point.",
-                                                 show_default="from the file")] = None,
-    warmup: Annotated[str | None, typer.Option(help="Warm-up to discard, e.g. 5s, or 'auto'.",
-                                               show_default="from the file")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.",
-                                                     show_default="from the file")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first replication.",
-                                             show_default="from the file")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (all points' "
-                                             "replications share them).",
-                                             show_default="all cores")] = None,
+    duration: Annotated[str | None, options.duration(
+        "Measured simulated time per point.")] = None,
+    warmup: options.Warmup = None,
+    replications: Annotated[int | None, options.replications(
+        "Replications per point.")] = None,
+    seed: options.Seed = None,
+    jobs: Annotated[int | None, options.jobs(
+        "Worker processes (all points' replications share them).")] = None,
     cluster: Annotated[str | None, typer.Option(
         "--cluster", help="Run on a Dask cluster instead: its scheduler address, e.g. "
         "tcp://10.0.0.5:8786 (needs archsim[dask]; same result as a local run).",
         show_default=False)] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value at every point: KEY=VALUE (repeatable).",
-        show_default=False)] = None,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value at every point: KEY=VALUE (repeatable).")] = None,
     stop_at_saturation: Annotated[bool, typer.Option(
         "--stop-at-saturation", help="Stop after the first saturated point.")] = False,
-    plot: Annotated[str | None, typer.Option(
-        "--plot", help="Also draw the curves to this .png, .svg or .pdf (needs matplotlib).",
-        show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    plot: Annotated[str | None, options.plot(
+        "Also draw the curves to this .png, .svg or .pdf (needs matplotlib).")] = None,
+    as_json: Annotated[bool, options.as_json("Print JSON only.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per point.")] = False,
-    max_in_flight: Annotated[int, typer.Option(
-        min=1, help="A point past this many requests in flight counts as saturated.")
-    ] = 200_000,
+    max_in_flight: Annotated[int, options.max_in_flight(
+        "A point past this many requests in flight counts as saturated.")
+    ] = options.MAX_IN_FLIGHT,
 ) -> None:
     """Simulate at every value of one parameter: throughput, p50 and p99, knee, saturation.
 

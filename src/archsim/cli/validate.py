@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from archsim.cli import options
 from archsim.cli.common import print_issues, resolve_topology, stdout
 
 
@@ -16,9 +17,8 @@ def command(
     output_format: Annotated[str, typer.Option(
         "--format", help="Output: 'text' (file:line:col: [error] ...) or 'json' for editors/CI."
     )] = "text",
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value before validating, e.g. components.web.replicas=5.",
-        show_default=False)] = None,
+    overrides: Annotated[list[str] | None, options.overrides(
+        "Override a value before validating, e.g. components.web.replicas=5.")] = None,
 ) -> None:
     """Check topology files; print OK per file or every problem found; exit 1 if any.
 

@@ -1,0 +1,107 @@
+"""Options shared by the simulating commands, declared once.
+
+Each ``typer`` option is built by a function whose arguments are the parts that differ from
+command to command (a help text, where the default comes from); the ``Annotated`` aliases are
+the common form. ``duration: options.Duration = None`` declares ``--duration`` as ``run``
+does; ``Annotated[str | None, options.duration("Measured simulated time per point.")]`` as
+``sweep`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+FROM_FILE = "from the file"
+
+
+def topology(help: str = "Topology file, or a bundled model name.",
+             metavar: str = "TOPOLOGY") -> Any:
+    """The TOPOLOGY argument."""
+    return typer.Argument(help=help, show_default=False, metavar=metavar)
+
+
+def duration(help: str = "Measured simulated time, e.g. 60s.",
+             source: str = FROM_FILE) -> Any:
+    """``--duration``: text such as ``60s``, parsed by :func:`parse_seconds`."""
+    return typer.Option("--duration", help=help, show_default=source)
+
+
+def warmup(source: str = FROM_FILE) -> Any:
+    """``--warmup``: text such as ``5s`` or ``auto``, parsed by :func:`parse_seconds`."""
+    return typer.Option("--warmup", help="Warm-up to discard, e.g. 5s, or 'auto'.",
+                        show_default=source)
+
+
+def replications(help: str = "Independent replications.",
+                 source: str = FROM_FILE) -> Any:
+    """``--replications``: at least 1."""
+    return typer.Option("--replications", min=1, help=help, show_default=source)
+
+
+def seed(source: str = FROM_FILE) -> Any:
+    """``--seed``: the first replication's seed."""
+    return typer.Option("--seed", min=0, help="Seed of the first replication.",
+                        show_default=source)
+
+
+def jobs(help: str = "Worker processes.") -> Any:
+    """``--jobs``: worker processes."""
+    return typer.Option("--jobs", min=1, help=help, show_default="all cores")
+
+
+def rate_scale(show_default: bool | str = True) -> Any:
+    """``--rate-scale``: one factor on every open workload's rate."""
+    return typer.Option("--rate-scale", min=0.0, help="Multiply every open rate.",
+                        show_default=show_default)
+
+
+def overrides(help: str) -> Any:
+    """``--set KEY=VALUE`` (repeatable)."""
+    return typer.Option("--set", help=help, show_default=False)
+
+
+def as_json(help: str) -> Any:
+    """``--json``: machine-readable output only."""
+    return typer.Option("--json", help=help)
+
+
+def output(help: str) -> Any:
+    """``--output``/``-o``: the file to write."""
+    return typer.Option("--output", "-o", help=help)
+
+
+def max_in_flight(help: str) -> Any:
+    """``--max-in-flight``: the bound past which a run counts as unstable."""
+    return typer.Option("--max-in-flight", min=1, help=help)
+
+
+def plot(help: str) -> Any:
+    """``--plot FILE``: also draw charts (needs matplotlib)."""
+    return typer.Option("--plot", help=help, show_default=False)
+
+
+TopologyArg = Annotated[str, topology()]
+Duration = Annotated[str | None, duration()]
+Warmup = Annotated[str | None, warmup()]
+Replications = Annotated[int | None, replications()]
+Seed = Annotated[int | None, seed()]
+Jobs = Annotated[int | None, jobs()]
+RateScale = Annotated[float, rate_scale()]
+Overrides = Annotated[list[str] | None, overrides("Override a value: KEY=VALUE (repeatable).")]
+MAX_IN_FLIGHT = 200_000
+
+
+def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> float | str | None:
+    """A flag's duration in seconds (usage error, exit 2, when malformed)."""
+    if value is None:
+        return "file"
+    if allow_auto and value == "auto":
+        return None
+    from archsim.spec.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
