@@ -91,3 +91,30 @@ def test_a_longer_outage_fails_calls_from_when_the_cached_entries_expire() -> No
         assert 60.0 <= first <= 61.0, first
     errors = run.request()["failed"] / 2
     assert abs(errors - 100 * (75 - 60)) < 0.1 * 100 * 15
+
+
+IN_FLIGHT = """
+archsim: 1
+name: in-flight
+network: {latency: 0ms}
+workload: [{name: req, to: db/q, rate: 1, arrivals: constant}]
+components:
+  db: {type: database, workers: 1, endpoints: {q: {work: 800ms, calls: [{to: audit/log}]}}}
+  audit: {type: service, deadline: propagate, endpoints: {log: {work: 1ms}}}
+faults:
+  - {component: db, at: 2.5s, for: 300ms, replicas_down: 1}
+"""
+
+
+def test_a_request_in_service_fails_when_its_replica_does_and_its_remains_are_abandoned() -> None:
+    # arrivals at 1, 2, 3, ... s each hold the worker 0.8 s: the one of 2 s is in service
+    # when the replica fails at 2.5 s. Its caller learns at 2.5 s, not when the work would
+    # have ended (2.8 s); the replica's copy runs on, and its call to audit arrives past its
+    # deadline, so audit (deadline: propagate) drops it.
+    run = simulate(IN_FLIGHT, duration_s=6, warmup_s=0, replications=1)
+    (result,) = run.results
+    db = result.failures.services["db"]
+    assert (db["down_lost"], db["down_refused"], db["last_down_error_s"]) == (1, 0, 2.5)
+    assert result.failures.services["audit"]["dropped"] == 1
+    stats = run.classes_named()[0]
+    assert (stats.arrived, stats.failed, stats.completed) == (5, 1, 4)  # arrivals at 1..5 s

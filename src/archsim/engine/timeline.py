@@ -48,7 +48,11 @@ class ComponentSeries:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """A replication's timeline (picklable); bin ``i`` is ``[edges_s[i], edges_s[i + 1])``."""
+    """A replication's timeline (picklable); bin ``i`` is ``[edges_s[i], edges_s[i + 1])``.
+
+    ``attempts``: attempts per bin of each call step with failure handling (retries
+    included), keyed like the report's ``calls`` section.
+    """
 
     interval_s: float
     edges_s: list[float]
@@ -57,6 +61,7 @@ class Timeline:
     components: dict[str, ComponentSeries] = field(default_factory=dict)
     backlog: dict[str, list[int]] = field(default_factory=dict)
     breakers: dict[str, list[str]] = field(default_factory=dict)
+    attempts: dict[str, list[int]] = field(default_factory=dict)
 
 
 def bin_edges(interval_s: float, warmup_s: float, duration_s: float) -> list[float]:
@@ -90,6 +95,9 @@ class TimelineRecorder:
         self.components = {n: ComponentSeries([], [], [], []) for n in self.services}
         self.backlog: dict[str, list[int]] = {}
         self.breakers: dict[str, list[str]] = {}
+        failures = getattr(model.ctx, "failures", None)
+        self.edges_stats = dict(getattr(failures, "edges", None) or {})  # call edges
+        self.attempts: dict[str, list[int]] = {name: [] for name in self.edges_stats}
         self._last_time = 0.0
         self._base: dict[str, Any] = {}
         self.rebase()
@@ -114,6 +122,8 @@ class TimelineRecorder:
                                             len(client.latencies))
         for name in self.services:
             self._base[name] = self._areas(name)
+        for name, edge in self.edges_stats.items():
+            self._base[f"edge:{name}"] = edge.attempts
 
     def _areas(self, name: str) -> tuple[float, float, float]:
         scaler = self.scalers.get(name)
@@ -127,42 +137,49 @@ class TimelineRecorder:
         return busy, wait, 0.0
 
     def close(self) -> None:
-        """Close the bin ending now."""
+        """Close the bin ending now (each counter read once: its value is the next base)."""
         now = self.env.now
         span = now - self._last_time
         if span <= 0:
             return
         self._last_time = now
+        base = self._base
         for client in self.model.clients:
             name = client.spec.name
-            arrived, completed, failed, count = self._base[name]
+            arrived, completed, failed, count = base[name]
             series = self.classes[name]
-            series.arrived.append(client.arrived - arrived)
-            series.completed.append(client.completed - completed)
-            series.failed.append(client.failed - failed)
+            current = (client.arrived, client.completed, client.failed, len(client.latencies))
+            series.arrived.append(current[0] - arrived)
+            series.completed.append(current[1] - completed)
+            series.failed.append(current[2] - failed)
             series.latencies_s.append(client.latencies[count:])
+            base[name] = current
         for name, service in self.services.items():
-            busy, wait, capacity = self._areas(name)
-            old = self._base[name]
+            areas = self._areas(name)
+            old = base[name]
             series = self.components[name]
-            series.busy.append(busy - old[0])
-            series.wait.append(wait - old[1])
+            series.busy.append(areas[0] - old[0])
+            series.wait.append(areas[1] - old[1])
             scaler = self.scalers.get(name)
-            series.capacity.append(capacity - old[2] if scaler is not None
+            series.capacity.append(areas[2] - old[2] if scaler is not None
                                    else span * service.spec.workers * len(service.replicas))
             series.replicas.append(len(service.replicas))
+            base[name] = areas
         for broker in self.brokers:
             for subscriber in broker.subscribers:
                 self.backlog.setdefault(subscriber.key, []).append(_backlog(broker, subscriber))
+        for name, edge in self.edges_stats.items():
+            key = f"edge:{name}"
+            self.attempts[name].append(edge.attempts - base[key])
+            base[key] = edge.attempts
         for name, state in _breaker_states(self.model):
             self.breakers.setdefault(name, []).append(state)
-        self.rebase()
 
     def result(self) -> Timeline:
         """The recorded series (call after the last :meth:`close`)."""
         return Timeline(self.interval_s, self.edges, sum(
             1 for e in self.edges[1:] if e <= self.warmup_s + 1e-12), self.classes,
-            self.components, self.backlog, self.breakers)
+            self.components, self.backlog, self.breakers, self.attempts)
 
 
 def _backlog(broker: Any, subscriber: Any) -> int:

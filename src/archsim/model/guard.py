@@ -12,19 +12,25 @@ request:
    wasted work; when the replica failed meanwhile, its response is lost (``down``);
    during an ``error_rate`` fault it fails with that probability after its work.
 
-A replica that fails fails its waiting requests at once (:meth:`ServeGuard.crash`); requests
-already holding a worker finish the step they are in on it and then fail.
+A replica that fails fails its waiting requests at once (:meth:`ServeGuard.crash`), and its
+requests in service fail for their callers at the same moment (:meth:`ServeGuard._raced`); the
+failed replica's copy of such a request runs on with its deadline passed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from archsim.model.errors import Crash, Dropped, FaultError, RateLimited, ReplicaDown
-from archsim.model.task import Task
+from archsim.model.ops import catching
+from archsim.model.resilience import Ticket, tracked
+from archsim.model.task import Task, start
 
 if TYPE_CHECKING:
+    import simpy
+
     from archsim.model.context import Context
     from archsim.model.ratelimit import TokenBucket
     from archsim.model.service import CompiledEndpoint, Counted, ServiceRuntime
@@ -48,6 +54,7 @@ class ServeGuard:
         self.epoch: dict[int, int] = {id(s): 0 for s in runtime.replicas}
         self.error_rate = 0.0
         self.crashable = False
+        self.crash_events: dict[int, simpy.Event] = {}  # per replica, succeeded at a crash
         self.failure = ctx.rng(f"fault:{runtime.name}")
         self.blocking = runtime.blocking
         self.reset()
@@ -80,6 +87,19 @@ class ServeGuard:
         if ticket is not None and self.propagate and ticket.expired(env._now):
             self.dropped += 1
             raise Dropped(self.name)
+        if self.crashable:
+            yield from self._raced(station, endpoint, via, inner, ticket)
+        else:
+            yield from self._body(station, endpoint, via, inner, ticket, True)
+
+    def _body(self, station: Station, endpoint: CompiledEndpoint, via: Counted | None,
+              inner: Serve, ticket: Any, counted: bool) -> Generator[Any, Any, None]:
+        """Run the endpoint; wasted work, a response lost to a crash, ``error_rate``.
+
+        ``counted``: count a crash's lost response here (False when :meth:`_raced` did).
+        """
+        env = self.env
+        key = id(station)
         epoch = self.epoch.get(key, 0)
         steps = inner(station, endpoint, via)
         held_s = 0.0
@@ -91,12 +111,43 @@ class ServeGuard:
             self.abandoned += 1
             self.wasted_s += held_s
         if self.epoch.get(key, 0) != epoch:
-            self.lost += 1
-            self.last_down_error_s = env._now
+            if counted:
+                self.lost += 1
+                self.last_down_error_s = env._now
             raise ReplicaDown(self.name)
         if self.error_rate and self.failure.random() < self.error_rate:
             self.faulted += 1
             raise FaultError(self.name)
+
+    def _raced(self, station: Station, endpoint: CompiledEndpoint, via: Counted | None,
+               inner: Serve, ticket: Any) -> Generator[Any, Any, None]:
+        """Serve on a replica that may fail: the caller's request fails the moment it does.
+
+        The request runs as its own task, raced against the replica's crash event. When
+        the crash comes first, the caller gets ``down`` at once (as a reset connection
+        tells it), while the crashed replica's copy runs on to its end with a deadline
+        that has passed, so services downstream see an abandoned request (``deadline:
+        propagate`` drops it; wasted work is counted there).
+        """
+        env = self.env
+        own = Ticket(math.inf, ticket)
+        body = tracked(self.ctx, own, self._body(station, endpoint, via, inner, ticket, False))
+        done = start(env, catching(body))
+        crashed = self.crash_events.get(id(station))
+        if crashed is None:
+            crashed = self.crash_events[id(station)] = env.event()
+        yield done | crashed
+        if not done.triggered:
+            own.deadline_s = env._now
+            self.lost += 1
+            self.last_down_error_s = env._now
+            raise ReplicaDown(self.name)
+        error = done.value
+        if error is not None:
+            if isinstance(error, ReplicaDown):  # failed at the crash while it waited
+                self.lost += 1
+                self.last_down_error_s = env._now
+            raise error
 
     def _watched(self, steps: Any, station: Station, ticket: Any,
                  endpoint: CompiledEndpoint) -> Generator[Any, Any, float]:
@@ -155,6 +206,9 @@ class ServeGuard:
         key = id(station)
         self.down.add(key)
         self.epoch[key] = self.epoch.get(key, 0) + 1
+        crashed = self.crash_events.pop(key, None)
+        if crashed is not None:  # first, so the callers learn before the waiters fail
+            crashed.succeed()
         station.advance()
         waiting = list(station.waiting)
         station.waiting.clear()

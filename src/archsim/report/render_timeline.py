@@ -14,15 +14,16 @@ BARS = "▁▂▃▄▅▆▇█"
 WIDTH = 60
 
 
-def sparkline(values: list[float | None], width: int = WIDTH) -> str:
+def sparkline(values: list[float | None], width: int = WIDTH, peak: bool = False) -> str:
     """``values`` as bar characters scaled from 0 to their maximum (``' '`` for None).
 
-    Longer series are averaged down to ``width`` characters.
+    Longer series are averaged down to ``width`` characters (with ``peak``, each character
+    shows the largest value it covers, so a spike one bin wide stays visible).
     """
     if len(values) > width:
         step = len(values) / width
         chunks = [values[int(i * step):int((i + 1) * step)] for i in range(width)]
-        values = [(sum(v for v in c if v is not None) / len(known)) if (known := [
+        values = [(max(known) if peak else sum(known) / len(known)) if (known := [
             v for v in c if v is not None]) else None for c in chunks]
     top = max((v for v in values if v is not None), default=0.0) or 1.0
     return "".join(" " if v is None else BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1)
@@ -30,11 +31,11 @@ def sparkline(values: list[float | None], width: int = WIDTH) -> str:
 
 
 def _row(table: Table, name: str, what: str, values: list[Any], unit: str = "",
-         digits: int = 1) -> None:
+         digits: int = 1, peak: bool = False) -> None:
     known = [v for v in values if v is not None]
     low = f"{min(known):,.{digits}f}{unit}" if known else "-"
     high = f"{max(known):,.{digits}f}{unit}" if known else "-"
-    table.add_row(name, what, sparkline(values), low, high)
+    table.add_row(name, what, sparkline(values, peak=peak), low, high)
 
 
 def render_timeline(section: dict[str, Any], console: Console, plain: bool = False) -> None:
@@ -61,6 +62,8 @@ def render_timeline(section: dict[str, Any], console: Console, plain: bool = Fal
             _row(table, "", "replicas", entry["replicas"])
     for name, entry in section.get("subscribers", {}).items():
         _row(table, name, "backlog", entry["backlog"])
+    for name, entry in section.get("calls", {}).items():
+        _row(table, name, "attempts/s (peak)", entry["attempts_rps"], peak=True)
     for name, entry in section.get("breakers", {}).items():
         _row(table, name, "open share", entry["open_share"], digits=2)
     console.print(table)

@@ -5,7 +5,8 @@ are summed over replications, so the bins after the warm-up add up to the report
 ``completed`` and ``failed``; rates (``offered_rps``, ``throughput_rps``, ``error_rps``) are
 those sums per second per replication (the mean over replications); latency percentiles come
 from the merged samples of the bin; utilization, waiting-room length, replicas and backlog
-are means over replications. Breaker states are those of the first replication at each
+are means over replications; call ``attempts`` (retries included) are summed like the
+counts. Breaker states are those of the first replication at each
 bin's end, with ``open_share`` the fraction of replications whose breaker is open then.
 """
 
@@ -79,6 +80,13 @@ def timeline_section(results: list[ReplicationResult]) -> dict[str, Any] | None:
         out["subscribers"] = {key: {"backlog": [_r(np.mean([t.backlog[key][i] for t in lines]),
                                                    3) for i in bins]}
                               for key in first.backlog}
+    if first.attempts:
+        out["calls"] = {}
+        for name in first.attempts:
+            attempts = [sum(t.attempts[name][i] for t in lines) for i in bins]
+            out["calls"][name] = {"attempts": attempts,
+                                  "attempts_rps": [_r(attempts[i] / (n * widths[i]))
+                                                   for i in bins]}
     if first.breakers:
         out["breakers"] = {name: {
             "state": first.breakers[name],
