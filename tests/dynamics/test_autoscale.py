@@ -81,7 +81,7 @@ def test_report_counts_capacity_of_every_replica() -> None:
 @pytest.mark.parametrize(("autoscale", "message"), [
     ("{min: 3, max: 2}", "expected min <= max, got min 3 and max 2"),
     ("{max: 4, target_utilization: 1.5}", "expected a value <= 1"),
-    ("{max: 4, interval: 0s}", "expected an interval > 0"),
+    ("{max: 4, interval: 0s}", "expected an interval of at least 1ms, got 0s"),
     ("{max: 4, delay: 30}", "did you mean"),
     ("{max: 4, cooldown: 30s}", "unknown key 'cooldown'"),
 ])

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 from archsim.cli.app import app
 from archsim.errors import Issue
 from archsim.spec import yamlload
+from archsim.spec.limits import MAX_SIMULATED_S
 from archsim.spec.loader import parse
+from archsim.spec.rates import BurstRate, ProfileRate
 
 BASE = """\
 archsim: 1
@@ -256,6 +258,42 @@ def test_absurd_simulated_duration() -> None:
     assert where(issue) == (4, 13, "simulation.duration")
     assert issue.message == ("expected a simulated duration of at most 8760h (one year), "
                              "got 3.1536e+16s")
+
+
+def test_autoscale_interval_too_short() -> None:
+    issue = only(broken("{min: 1, max: 4}", "{min: 1, max: 4, interval: 1us}"))
+    assert where(issue) == (21, 16, "components.web.autoscale")
+    assert issue.message == "expected an interval of at least 1ms, got 1e-06s"
+
+
+def test_health_check_interval_too_short() -> None:
+    issue = only(broken("    queue: 100\n", "    queue: 100\n    health_check: {interval: 1ns}\n"))
+    assert where(issue) == (21, 19, "components.web.health_check")
+    assert issue.message == "expected an 'interval' of at least 1ms, got 1e-09s"
+
+
+def test_burst_every_nanosecond_over_a_year_is_integrated_at_once() -> None:
+    shape = BurstRate.model_validate({"burst": {"rate": 10, "every": "1ns", "for": "0.5ns"}})
+    start = time.perf_counter()
+    assert shape.expected(0.0, MAX_SIMULATED_S) == pytest.approx(5 * MAX_SIMULATED_S)
+    assert time.perf_counter() - start < 1  # walking 3e16 bursts one by one never ended
+
+
+def test_burst_load_is_exact_between_any_two_times() -> None:
+    shape = BurstRate.model_validate({"burst": {
+        "rate": 72.15400323407826, "every": "0.12084992817599587s",
+        "for": "0.05937113847148308s", "base": 2.2876222127045267, "at": "4.726353477769612s"}})
+    # a fine trapezoid rule gives 57.42352; the walk over the edges gave 57.46098
+    assert shape.expected(45.07137288057418, 46.60087203225186) == pytest.approx(
+        57.4235224, rel=1e-5)
+
+
+def test_short_profile_period_over_a_long_run_is_integrated_at_once() -> None:
+    shape = ProfileRate.model_validate({"profile": [{"at": "0s", "rate": 0},
+                                                    {"at": "1us", "rate": 10}], "period": "2us"})
+    start = time.perf_counter()
+    assert shape.expected(0.5e-6, 1e6 + 0.5e-6) == pytest.approx(5e6)
+    assert time.perf_counter() - start < 1
 
 
 def test_schema_states_the_limits() -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from archsim.spec.limits import Replicas
+from archsim.spec.limits import MIN_TICK_S, Replicas
 from archsim.spec.types import Duration, Spec
 
 
@@ -29,8 +29,9 @@ class Autoscale(Spec):
     def _bounds(self) -> Autoscale:
         if self.min > self.max:
             raise ValueError(f"expected min <= max, got min {self.min} and max {self.max}")
-        if self.interval <= 0:
-            raise ValueError(f"expected an interval > 0, got {self.interval:g}s")
+        if self.interval < MIN_TICK_S:  # every decision is a simulated event
+            raise ValueError(f"expected an interval of at least {MIN_TICK_S * 1000:g}ms, got "
+                             f"{self.interval:g}s")
         return self
 
 

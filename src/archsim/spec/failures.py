@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import model_validator
 
 from archsim.spec.dists import ZERO, Work
-from archsim.spec.limits import MinCalls, Replicas, Tokens
+from archsim.spec.limits import MIN_TICK_S, MinCalls, Replicas, Tokens
 from archsim.spec.types import Duration, Probability, Rate, Spec
 
 
@@ -50,8 +50,9 @@ class HealthCheck(Spec):
 
     @model_validator(mode="after")
     def _positive(self) -> HealthCheck:
-        if self.interval <= 0:
-            raise ValueError("'interval' must be > 0")
+        if self.interval < MIN_TICK_S:  # every probe is a simulated event
+            raise ValueError(f"expected an 'interval' of at least {MIN_TICK_S * 1000:g}ms, got "
+                             f"{self.interval:g}s")
         return self
 
 

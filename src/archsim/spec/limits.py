@@ -51,10 +51,14 @@ MAX_REPLICATIONS = 10_000
 """Replications of a run, each a whole simulation."""
 MAX_SEED = 2**63 - 1
 """Largest seed: a signed 64-bit integer, so any JSON reader gets the report's seed exactly."""
+MIN_TICK_S = 1e-3
+"""Shortest ``health_check.interval`` and ``autoscale.interval``: each tick is a simulated
+event, and real probes and autoscalers act every few seconds (Kubernetes: 1 s at least)."""
 MAX_SIMULATED_S = 365 * 24 * 3600.0
 """Longest ``simulation.duration`` (one year of simulated time; the warm-up is shorter still).
 Other durations (work, timeouts, think times, fault times) have no upper bound: a long one only
-means that the event does not happen within the run, and nothing loops over it."""
+means that the event does not happen within the run, and nothing loops over it. A burst's
+``every`` and a profile's ``period`` may be short: their load is integrated in closed form."""
 
 Replicas = Annotated[Count, Field(le=MAX_REPLICAS)]
 ReadReplicas = Annotated[NonNegativeCount, Field(le=MAX_READ_REPLICAS)]
