@@ -269,8 +269,10 @@ def test_yaml_unclosed_quote_points_at_its_start() -> None:
 def test_warmup_not_shorter_than_duration() -> None:
     issue = only(broken("warmup: 5s", "warmup: 30s"))
     assert where(issue) == (5, 11, "simulation.warmup")
-    assert issue.message == ("the warm-up must be shorter than the duration (30s), "
-                             "got '30s'")
+    assert issue.message == ("the warm-up must be shorter than the duration, got warm-up 30s "
+                             "and duration 30s; shorten simulation.warmup (or set it to "
+                             "'auto'), lengthen simulation.duration, or give --warmup or "
+                             "--duration on the command line")
 
 
 def test_zero_duration() -> None:

@@ -8,7 +8,7 @@ import typer
 
 from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
     from archsim.analysis.capacity import CapacityResult
@@ -51,8 +51,7 @@ def command(
       archsim capacity shop.yaml --slo "checkout:p99<300ms" --slo "error_rate<0.1%" --json
     """
     objectives = parse_slos(slo or [])
-    duration_s = parse_seconds(duration, "--duration")
-    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    duration_s, warmup_s = parse_run_length(duration, warmup)
     from archsim.analysis.capacity import capacity
     from archsim.cli.progress import LazyProgress
     from archsim.errors import ArchsimError, SpecError, UsageError
@@ -60,9 +59,9 @@ def command(
     try:
         with LazyProgress("searching the capacity") as progress:
             result = capacity(resolve_topology(topology), objectives,
-                              overrides=overrides or (),
-                              duration_s=None if duration_s == "file" else duration_s,  # type: ignore[arg-type]
-                              warmup_s=warmup_s, replications=replications, seed=seed,
+                              overrides=with_run_length(overrides, duration, warmup),
+                              duration_s=duration_s, warmup_s=warmup_s,
+                              replications=replications, seed=seed,
                               jobs=jobs, max_in_flight=max_in_flight, tolerance=tolerance,
                               max_probes=max_probes, progress=progress)
     except SpecError as exc:

@@ -9,7 +9,7 @@ import typer
 
 from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stderr, stdout
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
     from archsim.analysis.check import CheckResult
@@ -45,12 +45,11 @@ def command(
       archsim check designs/*.yaml --junit slo-report.xml
       archsim check shop.yaml --rate-scale 1.5 --json
     """
-    duration_s = parse_seconds(duration, "--duration")
-    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
-    settings = {"duration_s": None if duration_s == "file" else duration_s,
-                "warmup_s": warmup_s, "replications": replications, "seed": seed,
-                "jobs": jobs, "rate_scale": rate_scale}
-    outcomes = [_check_one(name, overrides or [], settings, as_json) for name in topologies]
+    duration_s, warmup_s = parse_run_length(duration, warmup)
+    settings = {"duration_s": duration_s, "warmup_s": warmup_s, "replications": replications,
+                "seed": seed, "jobs": jobs, "rate_scale": rate_scale}
+    changes = with_run_length(overrides, duration, warmup)
+    outcomes = [_check_one(name, changes, settings, as_json) for name in topologies]
     if junit:
         _write_junit(junit, outcomes)
     passed = all(_passed(o) for o in outcomes)

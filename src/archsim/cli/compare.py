@@ -9,7 +9,7 @@ import typer
 
 from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, with_run_length
 
 BASELINE = "from the baseline"
 _NEXT_KEY = re.compile(r",\s*(?=[A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*\s*=)")
@@ -72,8 +72,7 @@ def command(
         raise typer.BadParameter(
             "compare needs two or more layouts: give two or more files, or one file and "
             "--variant KEY=VALUE (--set applies to every layout)", param_hint="TOPOLOGY...")
-    duration_s = parse_seconds(duration, "--duration")
-    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    duration_s, warmup_s = parse_run_length(duration, warmup)
     from archsim.analysis.compare import compare
     from archsim.cli.progress import LazyProgress
     from archsim.cli.run import check_plot, draw_plot
@@ -81,10 +80,10 @@ def command(
 
     try:
         check_plot(plot)
-        layouts = _load(topologies, variants or [], overrides or [])
+        layouts = _load(topologies, variants or [], with_run_length(overrides, duration, warmup))
         with LazyProgress(f"comparing {len(layouts)} layouts") as progress:
-            comparison = compare(layouts, duration_s=None if duration_s == "file" else duration_s,
-                                 warmup_s=warmup_s, replications=replications, seed=seed,
+            comparison = compare(layouts, duration_s=duration_s, warmup_s=warmup_s,
+                                 replications=replications, seed=seed,
                                  jobs=jobs, rate_scale=rate_scale,
                                  common_random_numbers=not independent, progress=progress)
     except SpecError as exc:

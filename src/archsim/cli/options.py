@@ -93,8 +93,12 @@ Overrides = Annotated[list[str] | None, overrides("Override a value: KEY=VALUE (
 MAX_IN_FLIGHT = 200_000
 
 
-def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> float | str | None:
-    """A flag's duration in seconds (usage error, exit 2, when malformed)."""
+def parse_seconds(value: str | None, flag: str, allow_auto: bool = False,
+                  positive: bool = False) -> float | str | None:
+    """A flag's duration in seconds (usage error, exit 2, when malformed).
+
+    ``"file"`` when the flag is not given; None for ``auto`` when ``allow_auto``.
+    """
     if value is None:
         return "file"
     if allow_auto and value == "auto":
@@ -102,6 +106,40 @@ def parse_seconds(value: str | None, flag: str, allow_auto: bool = False) -> flo
     from archsim.spec.units import parse_duration
 
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=flag) from None
+    if positive and seconds <= 0:
+        raise typer.BadParameter(f"expected a duration > 0, such as 60s, got {value!r}",
+                                 param_hint=flag)
+    return seconds
+
+
+def parse_run_length(duration: str | None, warmup: str | None
+                     ) -> tuple[float | None, float | str | None]:
+    """``--duration`` and ``--warmup`` in seconds: ``(duration_s, warmup_s)``.
+
+    ``duration_s`` is None and ``warmup_s`` ``"file"`` when not given (the file's setting);
+    ``warmup_s`` is None for ``auto``. Usage error (exit 2) when malformed.
+    """
+    duration_s = parse_seconds(duration, "--duration", positive=True)
+    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    return (None if duration_s == "file" else duration_s), warmup_s  # type: ignore[return-value]
+
+
+def with_run_length(overrides: list[str] | None, duration: str | None,
+                    warmup: str | None) -> list[str]:
+    """The ``--set`` overrides, then ``--duration`` and ``--warmup`` as overrides of the file.
+
+    Applied before validation, the flags settle the file's warm-up check (a warm-up as long
+    as the duration), and issues they cause name them (``--duration 0s``), not ``--set``.
+    """
+    from archsim.spec.overrides import FlagOverride
+
+    out: list[str] = list(overrides or ())
+    for flag, key, value in (("--duration", "duration", duration),
+                             ("--warmup", "warmup", warmup)):
+        if value is not None:
+            quoted = value.replace("'", "''")
+            out.append(FlagOverride(f"simulation.{key}='{quoted}'", f"{flag} {value}"))
+    return out

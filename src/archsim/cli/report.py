@@ -13,7 +13,7 @@ import typer
 
 from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stderr
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
     from archsim.report.document import Document
@@ -73,13 +73,13 @@ def command(
     elif sweep_values and len(names) != 1:
         raise typer.BadParameter(f"--sweep takes one TOPOLOGY, got {len(names)}",
                                  param_hint="--sweep")
-    settings = {"duration_s": _file_default(parse_seconds(duration, "--duration")),
-                "warmup_s": parse_seconds(warmup, "--warmup", allow_auto=True),
+    duration_s, warmup_s = parse_run_length(duration, warmup)
+    settings = {"duration_s": duration_s, "warmup_s": warmup_s,
                 "replications": replications, "seed": seed, "jobs": jobs}
     from archsim.errors import ArchsimError, SpecError, UsageError
 
     try:
-        loaded = _load(names, overrides or [])
+        loaded = _load(names, with_run_length(overrides, duration, warmup))
         if from_json:
             document = _saved(from_json, loaded)
         else:
@@ -97,10 +97,6 @@ def command(
     except ArchsimError as exc:
         fail(str(exc), 1)
     stderr.print(f"report written to {output}", markup=False)
-
-
-def _file_default(value: float | str | None) -> float | None:
-    return None if value == "file" else value  # type: ignore[return-value]
 
 
 def _load(names: list[str], overrides: list[str]) -> list[Any]:

@@ -15,7 +15,7 @@ from archsim.cli.common import (
     stderr,
     stdout,
 )
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, parse_seconds, with_run_length
 
 
 def command(
@@ -53,8 +53,7 @@ def command(
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
     check_writable(output)
-    duration_s = parse_seconds(duration, "--duration")
-    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    duration_s, warmup_s = parse_run_length(duration, warmup)
     timeline_s = parse_seconds(timeline, "--timeline") if timeline else None
     if timeline_s is not None and timeline_s <= 0:  # type: ignore[operator]
         raise typer.BadParameter("expected an interval > 0, e.g. 1s", param_hint="--timeline")
@@ -65,10 +64,10 @@ def command(
 
     try:
         check_plot(plot)
-        topo = load(resolve_topology(topology), overrides or ())
+        topo = load(resolve_topology(topology), with_run_length(overrides, duration, warmup))
         with LazyProgress(f"simulating {topo.name}") as progress:
-            report = simulate(topo, duration_s=None if duration_s == "file" else duration_s,
-                              warmup_s=warmup_s, replications=replications, seed=seed,
+            report = simulate(topo, duration_s=duration_s, warmup_s=warmup_s,
+                              replications=replications, seed=seed,
                               jobs=jobs, rate_scale=rate_scale, max_in_flight=max_in_flight,
                               progress=progress, timeline_s=timeline_s)
     except SpecError as exc:

@@ -8,7 +8,7 @@ import typer
 
 from archsim.cli import options
 from archsim.cli.common import fail, print_issues, resolve_topology, stdout
-from archsim.cli.options import parse_seconds
+from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
     from archsim.analysis.sweep import SweepResult
@@ -62,8 +62,7 @@ def command(
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
     parameter, values = _parameter(rate_scale, param)
-    duration_s = parse_seconds(duration, "--duration")
-    warmup_s = parse_seconds(warmup, "--warmup", allow_auto=True)
+    duration_s, warmup_s = parse_run_length(duration, warmup)
     from archsim.analysis.sweep import sweep
     from archsim.cli.progress import LazyProgress
     from archsim.errors import ArchsimError, SpecError, UsageError
@@ -75,9 +74,9 @@ def command(
             require_matplotlib()
         with LazyProgress(f"sweeping {parameter} over {len(values)} points") as progress:
             result = sweep(resolve_topology(topology), values, parameter=parameter,
-                           overrides=overrides or (),
-                           duration_s=None if duration_s == "file" else duration_s,  # type: ignore[arg-type]
-                           warmup_s=warmup_s, replications=replications, seed=seed,
+                           overrides=with_run_length(overrides, duration, warmup),
+                           duration_s=duration_s, warmup_s=warmup_s,
+                           replications=replications, seed=seed,
                            jobs=jobs, max_in_flight=max_in_flight,
                            stop_at_saturation=stop_at_saturation, progress=progress,
                            cluster=cluster)

@@ -45,6 +45,26 @@ def parse_key(key: str) -> Loc:
     return tuple(parts)
 
 
+class FlagOverride(str):
+    """A ``KEY=VALUE`` override standing for another flag; issues it causes name that flag.
+
+    ``FlagOverride("simulation.duration='10s'", "--duration 10s")`` is applied like
+    ``--set simulation.duration='10s'`` but reported as ``--duration 10s``.
+    """
+
+    label: str
+
+    def __new__(cls, text: str, label: str) -> FlagOverride:
+        override = super().__new__(cls, text)
+        override.label = label
+        return override
+
+
+def override_label(text: str) -> str:
+    """What an issue caused by the override ``text`` names as its source (``--set K=V``)."""
+    return text.label if isinstance(text, FlagOverride) else f"--set {text}"
+
+
 def split_override(text: str) -> tuple[Loc, Any]:
     """Split ``KEY=VALUE``; the value is read as a YAML scalar or flow collection."""
     if "=" not in text:
@@ -112,17 +132,18 @@ def _list_index(node: list[Any], part: str | int) -> int:
 
 def relocate(issues: list[Issue], applied: dict[Loc, str],
              existing: Container[Loc] = ()) -> list[Issue]:
-    """Point issues caused by an override at the ``--set`` flag that caused them.
+    """Point issues caused by an override at the flag that caused them.
 
-    An issue is the flag's when its path is under the overridden path, or when it is above
-    it on a path the override created (``existing`` holds the paths found in the file).
+    ``applied`` maps each overridden path to its flag's label (:func:`override_label`). An
+    issue is the flag's when its path is under the overridden path, or when it is above it on
+    a path the override created (``existing`` holds the paths found in the file).
     """
     out = []
     for issue in issues:
-        for loc, flag in applied.items():
+        for loc, label in applied.items():
             created = loc[: len(issue.path)] == issue.path and issue.path not in existing
             if issue.path[: len(loc)] == loc or created:
-                issue = Issue(issue.message, issue.path, f"--set {flag}", 0, 0, issue.kind)
+                issue = Issue(issue.message, issue.path, label, 0, 0, issue.kind)
                 break
         out.append(issue)
     return out
