@@ -80,3 +80,27 @@ def test_no_worker_or_place_is_leaked_once_arrivals_stop() -> None:
             for station in model.components[name].replicas:
                 assert (station.busy, len(station.waiting), station.present) == (0, 0, 0), name
         assert model.ctx.in_flight == 0
+
+
+PARALLEL_DEADLINE = """
+archsim: 1
+name: parallel-deadline
+network: {latency: 0ms}
+workload: [{name: req, to: api/get, rate: 20, timeout: 20ms}]
+components:
+  api: {type: service, workers: 100, endpoints: {get: {calls: [{parallel: [{to: mid/x}]}]}}}
+  mid: {type: service, workers: 100, endpoints: {x: {work: 50ms, calls: [{to: down/y}]}}}
+  down: {type: service, workers: 100, deadline: propagate, endpoints: {y: {work: 5ms}}}
+"""
+
+
+def test_a_deadline_reaches_the_later_steps_of_a_parallel_branch() -> None:
+    # The client gives up after 20 ms; mid calls down 50 ms into the branch, past the
+    # deadline, so down (deadline: propagate) drops every one of those calls.
+    run = simulate(PARALLEL_DEADLINE, duration_s=20, warmup_s=1, replications=1)
+    (result,) = run.results
+    down = result.failures.services["down"]
+    (stats,) = run.classes_named()
+    assert stats.completed == 0 and stats.failed > 300
+    assert down["dropped"] >= stats.failed - 2  # calls still on their way at the end differ
+    assert next(c for c in result.components if c.name == "down").completed == 0

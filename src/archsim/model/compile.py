@@ -63,7 +63,7 @@ def _compile(step: Any, service: ServiceRuntime, ctx: Context, network: Dist,
     if isinstance(step, ParallelStep):
         branches = [_compile(inner, service, ctx, network, f"{stream}/{index}")
                     for index, inner in enumerate(step.parallel)]
-        return ParallelOp(ctx.env, branches)
+        return ParallelOp(ctx.env, branches, ctx)
     if isinstance(step, PublishStep):
         from archsim.model.publish import PublishOp
 

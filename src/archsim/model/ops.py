@@ -218,17 +218,31 @@ class CallOp(Op):
 
 
 class ParallelOp(Op):
-    """Fork the branches as sub-processes and join when all have finished."""
+    """Fork the branches as sub-processes and join when all have finished.
 
-    __slots__ = ("branches", "env")
+    A request with a deadline (``ctx.ticket``, see :mod:`archsim.model.resilience`) keeps it
+    in every branch, for every step the branch runs, not only its first.
+    """
 
-    def __init__(self, env: simpy.Environment, branches: list[Op]) -> None:
+    __slots__ = ("branches", "ctx", "env")
+
+    def __init__(self, env: simpy.Environment, branches: list[Op],
+                 ctx: Context | None = None) -> None:
         self.env = env
         self.branches = branches
+        self.ctx = ctx
 
     def run(self, station: Station) -> Steps:
         env = self.env
-        branches = [start(env, catching(branch.run(station))) for branch in self.branches]
+        ctx = self.ctx
+        ticket = ctx.ticket if ctx is not None else None
+        if ticket is None:
+            branches = [start(env, catching(branch.run(station))) for branch in self.branches]
+        else:
+            from archsim.model.resilience import tracked
+
+            branches = [start(env, catching(tracked(ctx, ticket, branch.run(station))))
+                        for branch in self.branches]
         yield env.all_of(branches)
         for done in branches:
             if done.value is not None:
