@@ -63,8 +63,7 @@ def replication_values(result: ReplicationResult) -> Values:
             "utilization": s.busy_area / (s.workers * duration) if pooled else None,  # type: ignore[operator]
             "throughput_rps": s.completed / duration,
             "queue_mean": s.wait_area / duration if pooled else None,
-            "residence_ms_mean": (s.residence_sum / s.departed * 1000 if s.departed else 0.0)
-            if pooled else None}
+            "residence_ms_mean": s.residence_mean_s * 1000 if pooled else None}
     subscribers = {}
     for b in result.subscribers:
         entry = {"throughput_rps": b.completed / duration,

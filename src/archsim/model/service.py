@@ -24,7 +24,10 @@ class ComponentStats:
 
     Areas are integrals over the window: ``busy_area`` in worker-seconds, ``wait_area`` and
     ``present_area`` in request-seconds. ``residence_sum`` is the total time departed requests
-    spent at the component (for the Little's law check).
+    spent at the component, rejected ones (time 0) and failed ones included (for the Little's
+    law check, where they count in L too); ``completed_residence_sum`` that of the
+    ``completed`` requests alone, whose mean is the residence a report shows
+    (:attr:`residence_mean_s`).
     """
 
     name: str
@@ -42,6 +45,21 @@ class ComponentStats:
     capacity_area: float | None = None  # worker-seconds provisioned (autoscaled services)
     replica_area: float | None = None  # serving replica-seconds (autoscaled services)
     replicas_range: tuple[int, int] | None = None  # fewest and most serving (autoscaled)
+    completed_residence_sum: float | None = None  # None: not kept (components without workers)
+
+    @property
+    def residence_mean_s(self) -> float:
+        """Mean residence of the requests completed here (seconds; 0 when none completed).
+
+        A rejected request departs at once and a failed one early; averaging them in would
+        understate the time a served request spends here (an M/M/1/K queue's admitted
+        requests spend W = L / (lambda (1 - P_K)), Gross & Harris, *Fundamentals of Queueing
+        Theory*, 4th ed., section 2.5). Components that keep no separate sum fall back to the
+        mean over all departures.
+        """
+        if self.completed_residence_sum is None:
+            return self.residence_sum / self.departed if self.departed else 0.0
+        return self.completed_residence_sum / self.completed if self.completed else 0.0
 
 
 class Counted(Protocol):
@@ -80,6 +98,7 @@ class ServiceRuntime:
         self.completed = 0
         self.departed = 0
         self.residence_sum = 0.0
+        self.completed_residence_sum = 0.0
 
     def steps(self, endpoint: str) -> Steps:
         """Serve ``endpoint`` on a replica chosen by the client-side policy (Task protocol)."""
@@ -145,6 +164,7 @@ class ServiceRuntime:
                 via.departed += 1
                 via.residence_sum += residence
         self.completed += 1
+        self.completed_residence_sum += residence
         if via is not None:
             via.completed += 1
 
@@ -170,6 +190,7 @@ class ServiceRuntime:
             station.leave()
             self._departed(via, env._now - start)
         self.completed += 1
+        self.completed_residence_sum += env._now - start
         if via is not None:
             via.completed += 1
 
@@ -185,7 +206,7 @@ class ServiceRuntime:
         for station in self.replicas:
             station.reset()
         self.completed = self.departed = 0
-        self.residence_sum = 0.0
+        self.residence_sum = self.completed_residence_sum = 0.0
 
     def stats(self) -> ComponentStats:
         """Statistics of the measured window so far."""
@@ -201,6 +222,7 @@ class ServiceRuntime:
             completed=self.completed, departed=self.departed,
             residence_sum=self.residence_sum,
             rejected=sum(s.rejected for s in self.replicas),
+            completed_residence_sum=self.completed_residence_sum,
         )
 
     def busiest(self) -> int:

@@ -187,9 +187,7 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
             entry["queue_max"] = max(c.queue_max for c in per_rep)
             entry["rejected"] = sum(c.rejected for c in per_rep)
             entry["number_mean"] = _r(float(np.mean(number)))
-            departed = sum(c.departed for c in per_rep)
-            entry["residence_ms_mean"] = _r(
-                sum(c.residence_sum for c in per_rep) / departed * 1000 if departed else 0.0)
+            entry["residence_ms_mean"] = _r(_residence_mean_s(per_rep) * 1000)
             entry["littles_law"] = _little(number, little)
         entry.update(datatier_figures(per_rep, duration))
         if first.replica_area is not None:
@@ -198,6 +196,20 @@ def _components(results: list[ReplicationResult], duration: float) -> dict[str, 
             entry.update(autoscale_entry(per_rep, duration))
         out[first.name] = entry
     return out
+
+
+def _residence_mean_s(per_rep: list[Any]) -> float:
+    """Mean residence of the requests completed at a component, over all replications.
+
+    Rejected requests (time 0) and failed ones are left out (``rejected`` counts the first);
+    see :attr:`archsim.model.service.ComponentStats.residence_mean_s`.
+    """
+    if any(c.completed_residence_sum is None for c in per_rep):
+        departed = sum(c.departed for c in per_rep)
+        return sum(c.residence_sum for c in per_rep) / departed if departed else 0.0
+    completed = sum(c.completed for c in per_rep)
+    total = sum(c.completed_residence_sum for c in per_rep)
+    return total / completed if completed else 0.0
 
 
 def _little(number: list[float], little: list[float]) -> dict[str, Any]:
