@@ -181,3 +181,34 @@ def test_impossible_faults_on_balancers_and_brokers_are_located_errors(
     assert issues and message in issues[0].message
     line = text.splitlines()[issues[0].line - 1]
     assert where.rsplit(".", 1)[1] in line
+
+
+OVERLAP = """
+archsim: 1
+name: overlap
+network: {latency: 0ms}
+workload: [{name: req, to: lb/get, rate: 300}]
+components:
+  lb: {type: load_balancer, target: api, latency: 1ms}
+  api: {type: service, replicas: 3, workers: 100, endpoints: {get: {work: 5ms}}}
+faults:
+"""
+
+
+def test_overlapping_error_rates_combine_as_independent_failures() -> None:
+    text = OVERLAP + ("  - {component: lb, at: 10s, for: 30s, error_rate: 0.2}\n"
+                      "  - {component: lb, at: 20s, for: 10s, error_rate: 0.5}\n")
+    run = simulate(text, duration_s=60, warmup_s=0, replications=4)
+    shares = [c.failed / c.arrived for c in run.classes_named()]
+    both = 1 - (1 - 0.2) * (1 - 0.5)  # 0.6 while the two overlap
+    check("error share", shares, (20 * 0.2 + 10 * both) / 60)
+
+
+def test_overlapping_replica_faults_take_another_replica_and_undo_only_their_own() -> None:
+    # round robin over 3 replicas: one down for [10, 30), another for [20, 40) s, so two
+    # are down in [20, 30); requests sent to a failed replica fail (no health check)
+    text = OVERLAP + ("  - {component: api, at: 10s, for: 20s, replicas_down: 1}\n"
+                      "  - {component: api, at: 20s, for: 20s, replicas_down: 1}\n")
+    run = simulate(text, duration_s=60, warmup_s=0, replications=4)
+    shares = [c.failed / c.arrived for c in run.classes_named()]
+    check("error share", shares, (10 / 3 + 10 * 2 / 3 + 10 / 3) / 60)

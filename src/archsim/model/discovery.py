@@ -35,6 +35,7 @@ class RegistryRuntime:
         self.failure = ctx.rng(f"registry:{name}")
         self.replicas_down = 0
         self.error_rate = 0.0
+        self.error_rates: list[float] = []  # of the active error_rate faults
         self.latency_factor = 1.0
         self.lookups = self.failed = 0
 

@@ -29,6 +29,7 @@ down; between probes it does not know.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from archsim.model.discovery import RegistryRuntime
@@ -85,8 +86,10 @@ class FaultState:
     def __init__(self, name: str, rng: Any) -> None:
         self.name = name
         self.down = False
+        self.instances_down = 0  # balancers and queues: overlapping replicas_down faults
         self.offline: set[int] = set()
         self.error_rate = 0.0
+        self.error_rates: list[float] = []
         self.failure = rng
         self.on_recover: list[Callable[[], None]] = []
         self.reset()
@@ -95,6 +98,11 @@ class FaultState:
         """Start the measured window."""
         self.refused_down = self.faulted = 0
         self.last_down_error_s: float | None = None
+
+    def refresh(self, partitions: int | None) -> None:
+        """Recompute ``down``: an instance fault, or every partition of a topic offline."""
+        self.down = self.instances_down > 0 or (partitions is not None
+                                                 and len(self.offline) >= partitions)
 
     def refuse(self, now: float) -> ReplicaDown:
         """Count a request refused because the component (or its partition) is down."""
@@ -125,86 +133,120 @@ def schedule(env: simpy.Environment, fault: Fault, target: Any, guard: ServeGuar
     """Start the process that applies ``fault`` to ``target`` during its window.
 
     ``guard`` is a service's, ``state`` a balancer's or broker's (see :class:`FaultState`).
+    Faults on one component may overlap: ``replicas_down`` takes the first n replicas (or
+    partitions) that are still up, factors multiply, and error rates combine as independent
+    failures, 1 - (1 - q1)(1 - q2); each fault undoes only its own effect when it ends.
     """
     if isinstance(target, RegistryRuntime):
-        env.process(_registry_fault(env, fault, target))
+        begin = partial(_registry_begin, fault, target)
     elif state is not None:
-        env.process(_component_fault(env, fault, target, state, slowdown))
+        begin = partial(_component_begin, fault, target, state, slowdown)
     else:
         assert guard is not None, f"no fault handling built for {fault.component!r}"
-        env.process(_service_fault(env, fault, target, guard, slowdown))
+        begin = partial(_service_begin, fault, target, guard, slowdown)
+    env.process(_window(env, fault, begin))
 
 
-def _service_fault(env: simpy.Environment, fault: Fault, runtime: ServiceRuntime,
-                   guard: ServeGuard, slowdown: Slowdown | None) -> Generator[Any, Any, None]:
+def _window(env: simpy.Environment, fault: Fault,
+            begin: Callable[[], Callable[[], None]]) -> Generator[Any, Any, None]:
+    """Wait for ``fault.at``, apply the fault, wait ``fault.for_``, undo it."""
     yield env.timeout(fault.at)
-    failed: list[Station] = []
-    if fault.replicas_down is not None:
-        failed = runtime.replicas[:fault.replicas_down]
-        for station in failed:
-            guard.crash(station)
-    elif fault.latency_factor is not None:
-        assert slowdown is not None
-        slowdown.factor *= fault.latency_factor
-    elif fault.error_rate is not None:
-        guard.error_rate = fault.error_rate
+    undo = begin()
     yield env.timeout(fault.for_)
-    for station in failed:
-        guard.recover(station)
+    undo()
+
+
+def combined(rates: list[float]) -> float:
+    """Failure probability under independent ``error_rate`` faults active together."""
+    kept = 1.0
+    for rate in rates:
+        kept *= 1.0 - rate
+    return 1.0 - kept
+
+
+def _rate_and_factor(fault: Fault, owner: Any, rates: list[float],
+                     slowdown: Slowdown | None) -> Callable[[], None]:
+    """Apply a ``latency_factor`` (to ``slowdown``) or an ``error_rate`` (to
+    ``owner.error_rate``, combined over ``rates``); return the undo."""
     if fault.latency_factor is not None:
+        factor = fault.latency_factor
         assert slowdown is not None
-        slowdown.factor /= fault.latency_factor
-    if fault.error_rate is not None:
-        guard.error_rate = 0.0
+        slowdown.factor *= factor
+
+        def slower_undo() -> None:
+            slowdown.factor /= factor
+
+        return slower_undo
+    assert fault.error_rate is not None
+    rates.append(fault.error_rate)
+    owner.error_rate = combined(rates)
+
+    def failing_undo() -> None:
+        rates.remove(fault.error_rate)  # type: ignore[arg-type]
+        owner.error_rate = combined(rates)
+
+    return failing_undo
 
 
-def _component_fault(env: simpy.Environment, fault: Fault, target: Any, state: FaultState,
-                     slowdown: Slowdown | None) -> Generator[Any, Any, None]:
-    yield env.timeout(fault.at)
-    taken: list[int] = []
-    if fault.replicas_down is not None:
-        partitions = getattr(target, "partitions", None)
-        if partitions is None:  # a balancer or a queue: one instance
-            state.down = True
+def _service_begin(fault: Fault, runtime: ServiceRuntime, guard: ServeGuard,
+                   slowdown: Slowdown | None) -> Callable[[], None]:
+    if fault.replicas_down is None:
+        return _rate_and_factor(fault, guard, guard.error_rates, slowdown)
+    failed = [s for s in runtime.replicas if id(s) not in guard.down][:fault.replicas_down]
+    for station in failed:
+        guard.crash(station)
+
+    def undo() -> None:
+        for station in failed:
+            guard.recover(station)
+
+    return undo
+
+
+def _component_begin(fault: Fault, target: Any, state: FaultState,
+                     slowdown: Slowdown | None) -> Callable[[], None]:
+    if fault.replicas_down is None:
+        return _rate_and_factor(fault, state, state.error_rates, slowdown)
+    partitions = getattr(target, "partitions", None)
+    if partitions is None:  # a balancer or a queue: one instance
+        taken = [0]
+        state.instances_down += 1
+    else:  # a topic: partitions
+        online = [p for p in range(partitions) if p not in state.offline]
+        taken = online[:fault.replicas_down]
+        state.offline.update(taken)
+    state.refresh(partitions)
+
+    def undo() -> None:
+        if partitions is None:
+            state.instances_down -= 1
         else:
-            taken = [p for p in range(fault.replicas_down) if p not in state.offline]
-            state.offline.update(taken)
-            state.down = len(state.offline) >= partitions
-    elif fault.latency_factor is not None:
-        assert slowdown is not None
-        slowdown.factor *= fault.latency_factor
-    elif fault.error_rate is not None:
-        state.error_rate = fault.error_rate
-    yield env.timeout(fault.for_)
-    if fault.replicas_down is not None:
-        state.offline.difference_update(taken)
-        partitions = getattr(target, "partitions", None)
-        state.down = partitions is not None and len(state.offline) >= partitions
+            state.offline.difference_update(taken)
+        state.refresh(partitions)
         for resume in state.on_recover:
             resume()
-    elif fault.latency_factor is not None:
-        assert slowdown is not None
-        slowdown.factor /= fault.latency_factor
-    elif fault.error_rate is not None:
-        state.error_rate = 0.0
+
+    return undo
 
 
-def _registry_fault(env: simpy.Environment, fault: Fault,
-                    registry: RegistryRuntime) -> Generator[Any, Any, None]:
-    yield env.timeout(fault.at)
+def _registry_begin(fault: Fault, registry: RegistryRuntime) -> Callable[[], None]:
     if fault.replicas_down is not None:
-        registry.replicas_down += fault.replicas_down
-    elif fault.latency_factor is not None:
-        registry.latency_factor *= fault.latency_factor
-    elif fault.error_rate is not None:
-        registry.error_rate = fault.error_rate
-    yield env.timeout(fault.for_)
-    if fault.replicas_down is not None:
-        registry.replicas_down -= fault.replicas_down
-    elif fault.latency_factor is not None:
-        registry.latency_factor /= fault.latency_factor
-    elif fault.error_rate is not None:
-        registry.error_rate = 0.0
+        down = fault.replicas_down
+        registry.replicas_down += down
+
+        def back() -> None:
+            registry.replicas_down -= down
+
+        return back
+    if fault.latency_factor is not None:
+        factor = fault.latency_factor
+        registry.latency_factor *= factor
+
+        def faster() -> None:
+            registry.latency_factor /= factor
+
+        return faster
+    return _rate_and_factor(fault, registry, registry.error_rates, None)
 
 
 class HealthChecker:

@@ -53,6 +53,7 @@ class ServeGuard:
         self.down: set[int] = set()
         self.epoch: dict[int, int] = {id(s): 0 for s in runtime.replicas}
         self.error_rate = 0.0
+        self.error_rates: list[float] = []  # of the active error_rate faults
         self.crashable = False
         self.crash_events: dict[int, simpy.Event] = {}  # per replica, succeeded at a crash
         self.failure = ctx.rng(f"fault:{runtime.name}")
