@@ -68,3 +68,42 @@ def test_a_flag_value_the_file_would_refuse_names_the_flag(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "Invalid value for --duration: expected a duration > 0" in result.stderr
     assert "Traceback" not in result.output
+
+
+# 1. A malformed --set is wrong usage (exit 2); a well-formed one the model refuses is not ---
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("foo", "expected KEY=VALUE, such as components.app.replicas=4, got 'foo'"),
+    ("a.b", "expected KEY=VALUE, such as components.app.replicas=4, got 'a.b'"),
+    ("=3", "expected a KEY before '=', such as components.app.replicas=4, got '=3'"),
+    ("a..b=3", "malformed key path 'a..b' at character 3 in 'a..b=3'; expected KEY=VALUE, "
+               "such as components.app.replicas=4"),
+])
+@pytest.mark.parametrize("command", ["run", "check", "sweep", "capacity", "report", "analyze",
+                                     "validate", "compare"])
+def test_malformed_set_is_a_usage_error(tmp_path: Path, command: str, text: str,
+                                        message: str) -> None:
+    path = write(tmp_path, SHORT)
+    extra = {"sweep": ["--rate-scale", "1"], "compare": [path]}.get(command, [])
+    result = runner.invoke(app, [command, path, *extra, "--set", text])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '--set': {message}"
+    assert "Traceback" not in result.output
+
+
+def test_malformed_variant_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path, SHORT)
+    result = runner.invoke(app, ["compare", path, "--variant", "workload.req.rate"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--variant': expected KEY=VALUE, such as "
+        "components.app.replicas=4, got 'workload.req.rate'")
+
+
+def test_well_formed_set_the_model_refuses_stays_a_located_error(tmp_path: Path) -> None:
+    path = write(tmp_path, SHORT)
+    result = runner.invoke(app, ["run", path, *QUICK, "--duration", "2s",
+                                 "--set", "components.web.workers=abc"])
+    assert result.exit_code == 1
+    assert result.stderr == ("--set components.web.workers=abc: [error] "
+                             "components.web.workers: expected a whole number, got 'abc'\n")

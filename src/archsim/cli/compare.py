@@ -24,6 +24,16 @@ def split_variant(text: str) -> list[str]:
     return [part.strip() for part in _NEXT_KEY.split(text) if part.strip()]
 
 
+def _check_variants(values: list[str] | None) -> list[str] | None:
+    """Every part of every ``--variant`` is ``KEY=VALUE`` (usage error, exit 2)."""
+    for text in values or ():
+        for part in split_variant(text) or [text]:
+            problem = options.override_problem(part)
+            if problem:
+                raise typer.BadParameter(problem)
+    return values
+
+
 def command(
     topologies: Annotated[list[str], typer.Argument(
         help="Two or more topology files (or bundled model names); the first is the baseline. "
@@ -31,7 +41,7 @@ def command(
     variants: Annotated[list[str] | None, typer.Option(
         "--variant", help="A variant of the one TOPOLOGY: KEY=VALUE[,KEY=VALUE...] "
         "(repeatable; each --variant is one more layout, compared with the file as given).",
-        show_default=False)] = None,
+        show_default=False, callback=_check_variants)] = None,
     duration: Annotated[str | None, options.duration(source=BASELINE)] = None,
     warmup: Annotated[str | None, options.warmup(BASELINE)] = None,
     replications: Annotated[int | None, options.replications("Replications per layout.",

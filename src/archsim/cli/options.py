@@ -58,8 +58,36 @@ def rate_scale(show_default: bool | str = True) -> Any:
 
 
 def overrides(help: str) -> Any:
-    """``--set KEY=VALUE`` (repeatable)."""
-    return typer.Option("--set", help=help, show_default=False)
+    """``--set KEY=VALUE`` (repeatable); a malformed one is a usage error (exit 2)."""
+    return typer.Option("--set", help=help, show_default=False, callback=check_overrides)
+
+
+def check_overrides(values: list[str] | None) -> list[str] | None:
+    """Every ``--set`` has the form ``KEY=VALUE`` with a well-formed key path.
+
+    Whether the key and value fit the model is the loader's question (exit 1, located).
+    """
+    for text in values or ():
+        problem = override_problem(text)
+        if problem:
+            raise typer.BadParameter(problem)
+    return values
+
+
+def override_problem(text: str) -> str | None:
+    """Why ``text`` is not ``KEY=VALUE`` (``components.app.replicas=4``), or None."""
+    from archsim.spec.overrides import parse_key
+
+    key, sep, _ = text.partition("=")
+    if not sep:
+        return f"expected KEY=VALUE, such as components.app.replicas=4, got {text!r}"
+    if not key.strip():
+        return f"expected a KEY before '=', such as components.app.replicas=4, got {text!r}"
+    try:
+        parse_key(key)
+    except ValueError as exc:
+        return f"{exc} in {text!r}; expected KEY=VALUE, such as components.app.replicas=4"
+    return None
 
 
 def as_json(help: str) -> Any:

@@ -108,7 +108,7 @@ def _parameter(rate_scale: str | None, param: str | None) -> tuple[str, list[flo
         flag = "--param"
         key, sep, text = param.partition("=")
         key = key.strip()
-        if not sep or not key:
+        if not sep or options.override_problem(param):
             raise typer.BadParameter(f"expected KEY=START:STOP[:STEP] or KEY=A,B,C, got "
                                      f"{param!r}", param_hint=flag)
     try:
