@@ -120,13 +120,14 @@ def many_workloads(count: int) -> str:
 def test_large_file_without_aliases_loads() -> None:
     text = many_workloads(WORKLOAD_ENTRIES)
     assert len(text.encode()) < yamlload.MAX_BYTES
-    start = time.perf_counter()
+    start = time.process_time()  # processor time: the wall clock of a shared machine varies 5x
     topology, issues = parse(text, "big.yaml")
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert issues == []
     assert topology is not None and len(topology.workload) == WORKLOAD_ENTRIES
-    # Measured about 2.5 s on a busy two-core machine (YAML ~60%, pydantic the rest).
-    assert elapsed < 20, f"{elapsed:.1f}s"
+    # 1 MB, 175,000 YAML nodes: measured 4.3 s of processor time (YAML about 60%, pydantic
+    # the rest; 1.6 s for 8,600 entries, 60,000 nodes). The bound only catches a blow-up.
+    assert elapsed < 30, f"{elapsed:.1f}s"
 
 
 def test_aliases_that_add_few_nodes_are_fine() -> None:
