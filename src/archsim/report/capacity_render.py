@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.table import Table
 
 from archsim.analysis.objectives import format_value
 
@@ -62,32 +61,40 @@ def headline(data: dict[str, Any]) -> list[str]:
 
 def _requests(data: dict[str, Any], console: Console, style: box.Box) -> None:
     probe = "capacity" if data["met"] else "the lowest load tried"
-    table = Table(title=f"Requests at {probe}", box=style, title_justify="left")
-    for column in ("class", "offered/s", "throughput/s", "errors", "mean ms", "p50", "p99"):
-        table.add_column(column, justify="left" if column == "class" else "right",
-                         no_wrap=True)
+    rows = []
     for name, entry in data["requests"].items():
         latency = entry["latency_ms"]
-        table.add_row(name, _num(entry["offered_rps"]), _num(entry["throughput_rps"]),
-                      f"{entry['error_rate']:.2%}", _num(latency.get("mean"), 2),
-                      _num(latency.get("p50"), 2), _num(latency.get("p99"), 2))
-    console.print(table)
+        rows.append([name, _num(entry["offered_rps"]), _num(entry["throughput_rps"]),
+                     f"{entry['error_rate']:.2%}", _num(latency.get("mean"), 2),
+                     _num(latency.get("p50"), 2), _num(latency.get("p99"), 2)])
+    columns = ("class", "offered/s", "throughput/s", "errors", "mean ms", "p50", "p99")
+    _print(console, f"Requests at {probe}",
+           [(c, "left" if c == "class" else "right") for c in columns], rows, style)
 
 
 def _measures(data: dict[str, Any], console: Console, style: box.Box) -> None:
-    table = Table(title="Objectives there (mean of replications, 95% interval)", box=style,
-                  title_justify="left")
-    for column in ("objective", "class", "value", "95% interval", "verdict"):
-        table.add_column(column, justify="right" if column in ("value", "95% interval")
-                         else "left", no_wrap=True)
+    rows = []
     for item in data["measures"]:
         interval = item["ci95"]
         low, high = interval if interval else (None, None)
-        table.add_row(item["objective"], item["request"], format_value(item["metric"],
-                                                                        item["value"]),
-                      "-" if interval is None else f"{format_value(item['metric'], low)} .. "
-                      f"{format_value(item['metric'], high)}", item["verdict"])
-    console.print(table)
+        rows.append([item["objective"], item["request"],
+                     format_value(item["metric"], item["value"]),
+                     "-" if interval is None else f"{format_value(item['metric'], low)} .. "
+                     f"{format_value(item['metric'], high)}", item["verdict"]])
+    columns = ("objective", "class", "value", "95% interval", "verdict")
+    _print(console, "Objectives there (mean of replications, 95% interval)",
+           [(c, "right" if c in ("value", "95% interval") else "left") for c in columns],
+           rows, style)
+
+
+def _print(console: Console, title: str, headers: list[tuple[str, str]],
+           rows: list[list[str]], style: box.Box) -> None:
+    """Print a table whose numbers are never cut (split when the console is narrow)."""
+    from archsim.report.tables import fit_tables
+
+    for table in fit_tables(console, headers, rows, style, title=title, keys=2 if
+                            headers[1][0] == "class" else 1):
+        console.print(table)
 
 
 def advice(data: dict[str, Any]) -> list[str]:

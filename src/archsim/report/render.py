@@ -42,36 +42,34 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
     console.print(f"{data['topology']}: {sim['replications']} replication(s) x "
                   f"{sim['duration_s']:g} s after {sim['warmup_s']:g} s warm-up{auto}, "
                   f"seed {sim['seed']}", markup=False)
-    requests = Table(title="Requests", box=style, title_justify="left")
-    for column in ("class", "offered/s", "throughput/s", "±95%", "errors", "mean ms", "±95%",
-                   "analytic ms", "p50", "p90", "p95", "p99", "max"):
-        requests.add_column(column, justify="left" if column == "class" else "right",
-                            no_wrap=True)
+    columns = ("class", "offered/s", "throughput/s", "±95%", "errors", "mean ms", "±95%",
+               "analytic ms", "p50", "p90", "p95", "p99", "max")
+    rows = []
     for name, entry in data["requests"].items():
         lat = entry["latency_ms"]
-        requests.add_row(
+        rows.append([
             name, _fmt(entry["offered_rps"]), _fmt(entry["throughput_rps"]),
             _ci(entry["ci95"]["throughput_rps"]), f"{entry['error_rate']:.2%}",
             _fmt(lat.get("mean"), 2), _ci(entry["ci95"]["latency_ms_mean"], 2),
             _analytic(entry),
-            *(_fmt(lat.get(k), 2) for k in ("p50", "p90", "p95", "p99", "max")))
-    console.print(requests)
-    components = Table(title="Components", box=style, title_justify="left")
-    for column in ("component", "type", "replicas x workers", "utilization", "throughput/s",
-                   "queue mean", "queue max", "rejected", "residence ms"):
-        components.add_column(column, justify="left" if column in ("component", "type")
-                              else "right", no_wrap=True)
+            *(_fmt(lat.get(k), 2) for k in ("p50", "p90", "p95", "p99", "max"))])
+    _print(console, "Requests", [(c, "left" if c == "class" else "right") for c in columns],
+           rows, style)
+    columns = ("component", "type", "replicas x workers", "utilization", "throughput/s",
+               "queue mean", "queue max", "rejected", "residence ms")
+    rows = []
     for name, entry in data["components"].items():
         mark = " *" if name == data["bottleneck"] else ""
         shape = (f"{entry['replicas']} x {entry['workers']}" if "workers" in entry
                  else str(entry["replicas"]))
         util = entry.get("utilization")
-        components.add_row(
+        rows.append([
             name + mark, entry["type"], shape, "-" if util is None else f"{util:.1%}",
             _fmt(entry["throughput_rps"]), _fmt(entry.get("queue_mean"), 2),
             _fmt(entry.get("queue_max")), _fmt(entry.get("rejected")),
-            _fmt(entry.get("residence_ms_mean"), 2))
-    console.print(components)
+            _fmt(entry.get("residence_ms_mean"), 2)])
+    _print(console, "Components", [(c, "left" if c in ("component", "type") else "right")
+                                   for c in columns], rows, style)
     if data["bottleneck"]:
         console.print(f"* bottleneck: {data['bottleneck']} (highest utilization)", markup=False)
     if data["subscribers"]:
@@ -91,6 +89,15 @@ def render(report: Report, console: Console, plain: bool = False) -> None:
         render_timeline(data["timeline"], console, plain)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", markup=False)
+
+
+def _print(console: Console, title: str, headers: list[tuple[str, str]],
+           rows: list[list[str]], style: box.Box) -> None:
+    """Print a table whose numbers are never cut (split when the console is narrow)."""
+    from archsim.report.tables import fit_tables
+
+    for table in fit_tables(console, headers, rows, style, title=title):
+        console.print(table)
 
 
 def _subscribers(section: dict[str, Any], console: Console, style: box.Box) -> None:

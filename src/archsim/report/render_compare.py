@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
@@ -105,34 +104,39 @@ def render_comparison(comparison: Comparison, console: Console, plain: bool = Fa
 
 
 def _layouts(comparison: Comparison, console: Console, style: box.Box) -> None:
-    table = Table(title="Layouts", box=style, title_justify="left")
-    for column in ("layout", "topology", "file", "bottleneck", "slos"):
-        table.add_column(column, no_wrap=True)
+    from archsim.report.tables import fit_tables
+
     sources = comparison.sources or [""] * len(comparison.labels)
+    rows: list[list[Text | str]] = []
     for index, (label, report) in enumerate(zip(comparison.labels, comparison.reports,
                                                 strict=True)):
         missed = sum(not row["met"] for row in report.slos)
         slos = ("-" if not report.slos else "all met" if not missed
                 else f"{missed} of {len(report.slos)} missed")
         name = label + (" (baseline)" if index == 0 else "")
-        table.add_row(Text(name), Text(report.topology), Text(sources[index]),
-                      Text(report.bottleneck or "-"), slos)
-    console.print(table)
+        rows.append([Text(name), Text(report.topology), Text(sources[index]),
+                     Text(report.bottleneck or "-"), slos])
+    headers: list[tuple[Text | str, str]] = [
+        (column, "left") for column in ("layout", "topology", "file", "bottleneck", "slos")]
+    for table in fit_tables(console, headers, rows, style, title="Layouts"):
+        console.print(table)
 
 
 def _section(section: str, entries: dict[str, dict[str, MetricComparison]], labels: list[str],
              console: Console, style: box.Box) -> None:
+    from archsim.report.tables import fit_tables
+
     title, first = TITLES[section]
-    table = Table(title=title, box=style, title_justify="left")
-    table.add_column(first, no_wrap=True)
-    table.add_column("metric", no_wrap=True)
+    headers: list[tuple[Text | str, str]] = [(first, "left"), ("metric", "left")]
     for index, label in enumerate(labels):
-        table.add_column(Text(label), justify="right", no_wrap=True)
+        headers.append((Text(label), "right"))
         if index:
-            table.add_column(Text(f"Δ% {label}"), justify="right", no_wrap=True)
+            headers.append((Text(f"Δ% {label}"), "right"))
+    rows: list[list[Text | str]] = []
+    breaks = []
     for number, (name, metrics) in enumerate(entries.items()):
         if number:
-            table.add_section()
+            breaks.append(len(rows))
         for row, (metric, comparison) in enumerate(metrics.items()):
             cells: list[Text | str] = [Text(name if row == 0 else ""), metric_name(metric)]
             for index, value in enumerate(comparison.values):
@@ -141,5 +145,7 @@ def _section(section: str, entries: dict[str, dict[str, MetricComparison]], labe
                 cells.append(Text(text, style="bold green" if best else ""))
                 if index:
                     cells.append(format_difference(comparison.differences[index], metric))
-            table.add_row(*cells)
-    console.print(table)
+            rows.append(cells)
+    for table in fit_tables(console, headers, rows, style, title=title, keys=2,
+                            breaks=breaks):
+        console.print(table)

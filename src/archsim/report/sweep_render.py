@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.table import Table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,19 +45,22 @@ def render_sweep(result: SweepResult, console: Console, plain: bool = False) -> 
         console.print(f"{result.topology}: sweep of {result.parameter}, "
                       f"{sim['replications']} replication(s) x {sim['duration_s']:g} s after "
                       f"{sim['warmup_s']:g} s warm-up, seed {sim['seed']}", markup=False)
-    table = Table(box=box.SIMPLE if plain else box.ROUNDED)
-    for column in (result.parameter, "offered/s", "throughput/s", "p50 ms", "p99 ms",
-                   "bottleneck", "note"):
-        table.add_column(column, justify="left" if column in ("bottleneck", "note")
-                         else "right", no_wrap=column != "note")
+    from archsim.report.tables import fit_tables
+
+    columns = (result.parameter, "offered/s", "throughput/s", "p50 ms", "p99 ms", "bottleneck",
+               "note")
+    rows = []
     for index, point in enumerate(result.points):
         busiest = ""
         if point.bottleneck and point.bottleneck in point.utilization:
             busiest = f"{point.bottleneck} {point.utilization[point.bottleneck]:.0%}"
-        table.add_row(value_text(point.value), _num(point.offered_rps),
-                      _num(point.throughput_rps), _num(point.latency_ms.get("p50"), 2),
-                      _num(point.latency_ms.get("p99"), 2), busiest, _note(result, index))
-    console.print(table)
+        rows.append([value_text(point.value), _num(point.offered_rps),
+                     _num(point.throughput_rps), _num(point.latency_ms.get("p50"), 2),
+                     _num(point.latency_ms.get("p99"), 2), busiest, _note(result, index)])
+    headers = [(c, "left" if c in ("bottleneck", "note") else "right") for c in columns]
+    for table in fit_tables(console, headers, rows, box.SIMPLE if plain else box.ROUNDED,
+                            wrap=len(columns) - 1):
+        console.print(table)
     for line in chart_lines(result):
         console.print(line, markup=False, highlight=False)
     for line in summary_lines(result):
