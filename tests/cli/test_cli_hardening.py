@@ -107,3 +107,79 @@ def test_well_formed_set_the_model_refuses_stays_a_located_error(tmp_path: Path)
     assert result.exit_code == 1
     assert result.stderr == ("--set components.web.workers=abc: [error] "
                              "components.web.workers: expected a whole number, got 'abc'\n")
+
+
+# 2. --rate-scale must be a finite number > 0, on every command that has it ----------------
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "-inf"])
+@pytest.mark.parametrize("command", ["run", "compare", "check", "analyze", "report"])
+def test_rate_scale_must_be_finite_and_positive(tmp_path: Path, command: str,
+                                                value: str) -> None:
+    path = write(tmp_path, SHORT)
+    extra = [path] if command == "compare" else []
+    result = runner.invoke(app, [command, path, *extra, f"--rate-scale={value}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--rate-scale': expected a finite number > 0, such as 1.5, "
+        f"got {float(value):g}")
+
+
+@pytest.mark.parametrize(("flag", "text", "bad"), [
+    ("--rate-scale", "0:1:0.5", "0.0"), ("--rate-scale", "inf,1", "'inf'"),
+    ("--rate-scale", "nan", "'nan'"), ("--rate-scale", "-1,1", "-1.0"),
+    ("--sweep", "0,1", "0.0")])
+def test_swept_rate_scales_must_be_finite_and_positive(tmp_path: Path, flag: str, text: str,
+                                                       bad: str) -> None:
+    path = write(tmp_path, SHORT)
+    command = ["sweep"] if flag == "--rate-scale" else ["report", "-o", str(tmp_path / "r.html")]
+    result = runner.invoke(app, [*command, path, flag, text])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for {flag}: expected rate scales that are finite numbers > 0, "
+        f"got {bad} in {text!r}")
+
+
+# 3. --rate-scale on closed workloads only: a warning, not silence ------------------------
+
+CLOSED = """\
+archsim: 1
+name: closed
+simulation: {duration: 2s, warmup: 0.5s, replications: 2, seed: 1}
+workload:
+  - {name: shoppers, to: web/get, users: 5, think: 100ms}
+components:
+  web: {type: service, workers: 4, endpoints: {get: {work: 5ms}}}
+"""
+WARNING = ("warning: --rate-scale only scales open workloads (rates); every workload of "
+           "'closed' is closed and keeps its users and think time, so the load does not "
+           "change. Change the users instead, e.g. ")
+
+
+@pytest.mark.parametrize("command", [["run"], ["check"], ["analyze"],
+                                     ["compare", "--variant", "components.web.workers=8"]])
+def test_rate_scale_on_closed_workloads_warns(tmp_path: Path, command: list[str]) -> None:
+    path = write(tmp_path, CLOSED)
+    name, *rest = command
+    jobs = [] if name == "analyze" else ["--jobs", "1"]
+    result = runner.invoke(app, [name, path, *rest, *jobs, "--rate-scale", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"{WARNING}--set workload.shoppers.users=10\n" in result.stderr
+    default = runner.invoke(app, [name, path, *rest, *jobs, "--json"])
+    assert "warning: --rate-scale" not in default.stderr
+
+
+def test_rate_scale_sweep_of_closed_workloads_warns(tmp_path: Path) -> None:
+    path = write(tmp_path, CLOSED)
+    result = runner.invoke(app, ["sweep", path, "--rate-scale", "1,2", "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (f"{WARNING}archsim sweep --param workload.shoppers.users=A,B,C\n"
+            in result.stderr)
+
+
+def test_rate_scale_on_open_workloads_does_not_warn(tmp_path: Path) -> None:
+    path = write(tmp_path, SHORT)
+    result = runner.invoke(app, ["run", path, *QUICK, "--duration", "2s", "--rate-scale", "2",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert "warning: --rate-scale" not in result.stderr
+

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from archsim.cli import options
-from archsim.cli.common import fail, print_issues, resolve_topology, stdout
+from archsim.cli.common import fail, print_issues, resolve_topology, stdout, warn_if_closed
 
 
 def command(
@@ -31,7 +31,9 @@ def command(
     from archsim.spec.loader import load
 
     try:
-        result = analyze(load(resolve_topology(topology), overrides or ()), rate_scale)
+        loaded = load(resolve_topology(topology), overrides or ())
+        warn_if_closed(loaded, rate_scale)
+        result = analyze(loaded, rate_scale)
     except SpecError as exc:
         print_issues(exc.issues)
         raise typer.Exit(1) from None

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from archsim.cli import options
-from archsim.cli.common import fail, print_issues, resolve_topology, stderr, stdout
+from archsim.cli.common import (
+    fail,
+    print_issues,
+    resolve_topology,
+    stderr,
+    stdout,
+    warn_if_closed,
+)
 from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
@@ -74,6 +81,7 @@ def _check_one(name: str, overrides: list[str], settings: dict[str, Any],
     path = resolve_topology(name)
     try:
         topology = load(path, overrides)
+        warn_if_closed(topology, settings["rate_scale"])
         with LazyProgress(f"checking {topology.name}") as progress:
             result = check(topology, progress=progress, **settings)
     except SpecError as exc:

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +27,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` to stderr and exit with ``code`` (1 failure, 2 usage)."""
     stderr.print(f"error: {message}", markup=False)
     raise typer.Exit(code)
+
+
+def warn_if_closed(topology: Any, rate_scale: float | None, sweeping: bool = False) -> None:
+    """Warn on stderr that ``--rate-scale`` changes nothing when every workload is closed.
+
+    The rate scale multiplies open workloads' rates; closed ones keep their users and think
+    time. ``sweeping``: the rate scale is the swept parameter.
+    """
+    if (not sweeping and rate_scale in (None, 1.0)) or any(w.is_open for w in topology.workload):
+        return
+    first = topology.workload[0]
+    if sweeping:
+        hint = f"archsim sweep --param workload.{first.name}.users=A,B,C"
+    else:
+        hint = f"--set workload.{first.name}.users={max(1, round(first.users * rate_scale))}"
+    stderr.print(f"warning: --rate-scale only scales open workloads (rates); every workload of "
+                 f"'{topology.name}' is closed and keeps its users and think time, so the load "
+                 f"does not change. Change the users instead, e.g. {hint}", markup=False)
 
 
 def bundled_models_dir() -> Path:

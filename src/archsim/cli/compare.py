@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from archsim.cli import options
-from archsim.cli.common import fail, print_issues, resolve_topology, stdout
+from archsim.cli.common import fail, print_issues, resolve_topology, stdout, warn_if_closed
 from archsim.cli.options import parse_run_length, with_run_length
 
 BASELINE = "from the baseline"
@@ -91,6 +91,9 @@ def command(
     try:
         check_plot(plot)
         layouts = _load(topologies, variants or [], with_run_length(overrides, duration, warmup))
+        loaded = list(layouts.values()) if isinstance(layouts, dict) else layouts
+        for topology in {t.name: t for t in loaded}.values():
+            warn_if_closed(topology, rate_scale)
         with LazyProgress(f"comparing {len(layouts)} layouts") as progress:
             comparison = compare(layouts, duration_s=duration_s, warmup_s=warmup_s,
                                  replications=replications, seed=seed,

@@ -9,6 +9,7 @@ does; ``Annotated[str | None, options.duration("Measured simulated time per poin
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import typer
@@ -52,9 +53,25 @@ def jobs(help: str = "Worker processes.") -> Any:
 
 
 def rate_scale(show_default: bool | str = True) -> Any:
-    """``--rate-scale``: one factor on every open workload's rate."""
-    return typer.Option("--rate-scale", min=0.0, help="Multiply every open rate.",
-                        show_default=show_default)
+    """``--rate-scale``: one factor on every open workload's rate, finite and > 0."""
+    return typer.Option("--rate-scale", help="Multiply every open rate (> 0).",
+                        show_default=show_default, callback=check_rate_scale)
+
+
+def check_rate_scale(value: float | None) -> float | None:
+    """A rate scale is a finite number > 0 (usage error, exit 2)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"expected a finite number > 0, such as 1.5, got {value:g}")
+    return value
+
+
+def check_rate_scales(values: list[float | str], text: str, flag: str) -> list[float]:
+    """Every value of a rate-scale sweep is a finite number > 0 (usage error, exit 2)."""
+    for value in values:
+        if isinstance(value, str) or not (math.isfinite(value) and value > 0):
+            raise typer.BadParameter(f"expected rate scales that are finite numbers > 0, got "
+                                     f"{value!r} in {text!r}", param_hint=flag)
+    return values  # type: ignore[return-value]
 
 
 def overrides(help: str) -> Any:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from archsim.cli import options
-from archsim.cli.common import fail, print_issues, resolve_topology, stderr
+from archsim.cli.common import fail, print_issues, resolve_topology, stderr, warn_if_closed
 from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ def command(
         raise typer.BadParameter(f"--sweep takes one TOPOLOGY, got {len(names)}",
                                  param_hint="--sweep")
     duration_s, warmup_s = parse_run_length(duration, warmup)
+    scales = _sweep_scales(sweep_values) if sweep_values else None
     settings = {"duration_s": duration_s, "warmup_s": warmup_s,
                 "replications": replications, "seed": seed, "jobs": jobs}
     from archsim.errors import ArchsimError, SpecError, UsageError
@@ -83,7 +84,7 @@ def command(
         if from_json:
             document = _saved(from_json, loaded)
         else:
-            document = _simulated(loaded, settings, rate_scale or 1.0, sweep_values)
+            document = _simulated(loaded, settings, rate_scale or 1.0, scales)
         if title:
             document.title = title
         from archsim.report.html import write_html
@@ -126,10 +127,12 @@ def _saved(paths: list[str], topologies: list[Any]) -> Document:
 
 
 def _simulated(topologies: list[Any], settings: dict[str, Any], rate_scale: float,
-               sweep_values: str | None) -> Document:
+               scales: list[float] | None) -> Document:
     from archsim.cli.progress import LazyProgress
     from archsim.report import document as documents
 
+    for topology in topologies:
+        warn_if_closed(topology, rate_scale, sweeping=bool(scales))
     if len(topologies) > 1:
         from archsim.analysis.compare import compare
 
@@ -143,14 +146,21 @@ def _simulated(topologies: list[Any], settings: dict[str, Any], rate_scale: floa
     with LazyProgress(f"simulating {topology.name}") as progress:
         report = simulate(topology, rate_scale=rate_scale, progress=progress, **settings)
     document = documents.from_report(report, topology)
-    if sweep_values:
-        from archsim.analysis.sweep import parse_values, sweep
+    if scales:
+        from archsim.analysis.sweep import sweep
 
-        try:
-            values = parse_values(sweep_values)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--sweep") from None
-        with LazyProgress(f"sweeping the rate scale over {len(values)} points") as progress:
-            result = sweep(topology, values, progress=progress, **settings)
+        with LazyProgress(f"sweeping the rate scale over {len(scales)} points") as progress:
+            result = sweep(topology, scales, progress=progress, **settings)
         document.merge(documents.from_sweep(result, topology))
     return document
+
+
+def _sweep_scales(text: str) -> list[float]:
+    """The rate scales of ``--sweep``, checked before anything runs (usage error, exit 2)."""
+    from archsim.analysis.sweep import parse_values
+
+    try:
+        values = parse_values(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--sweep") from None
+    return options.check_rate_scales(values, text, "--sweep")

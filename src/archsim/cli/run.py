@@ -14,6 +14,7 @@ from archsim.cli.common import (
     resolve_topology,
     stderr,
     stdout,
+    warn_if_closed,
 )
 from archsim.cli.options import parse_run_length, parse_seconds, with_run_length
 
@@ -65,6 +66,7 @@ def command(
     try:
         check_plot(plot)
         topo = load(resolve_topology(topology), with_run_length(overrides, duration, warmup))
+        warn_if_closed(topo, rate_scale)
         with LazyProgress(f"simulating {topo.name}") as progress:
             report = simulate(topo, duration_s=duration_s, warmup_s=warmup_s,
                               replications=replications, seed=seed,

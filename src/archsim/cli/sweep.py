@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from archsim.cli import options
-from archsim.cli.common import fail, print_issues, resolve_topology, stdout
+from archsim.cli.common import fail, print_issues, resolve_topology, stdout, warn_if_closed
 from archsim.cli.options import parse_run_length, with_run_length
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ def command(
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--json/--csv")
     parameter, values = _parameter(rate_scale, param)
     duration_s, warmup_s = parse_run_length(duration, warmup)
-    from archsim.analysis.sweep import sweep
+    changes = with_run_length(overrides, duration, warmup)
+    from archsim.analysis.sweep import RATE_SCALE, sweep
     from archsim.cli.progress import LazyProgress
     from archsim.errors import ArchsimError, SpecError, UsageError
     from archsim.report.plot import check_plot_path, plot_sweep, require_matplotlib
@@ -72,9 +73,13 @@ def command(
         if plot:
             check_plot_path(plot)
             require_matplotlib()
+        if parameter == RATE_SCALE:
+            from archsim.spec.loader import load
+
+            warn_if_closed(load(resolve_topology(topology), changes), None, sweeping=True)
         with LazyProgress(f"sweeping {parameter} over {len(values)} points") as progress:
             result = sweep(resolve_topology(topology), values, parameter=parameter,
-                           overrides=with_run_length(overrides, duration, warmup),
+                           overrides=changes,
                            duration_s=duration_s, warmup_s=warmup_s,
                            replications=replications, seed=seed,
                            jobs=jobs, max_in_flight=max_in_flight,
@@ -115,6 +120,8 @@ def _parameter(rate_scale: str | None, param: str | None) -> tuple[str, list[flo
         values = parse_values(text or "")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=flag) from None
+    if param is None:
+        options.check_rate_scales(values, text or "", flag)
     return key, values
 
 
