@@ -183,3 +183,33 @@ def test_rate_scale_on_open_workloads_does_not_warn(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "warning: --rate-scale" not in result.stderr
 
+
+# 4. --jobs is capped at the cores (and the replications), and changes no result ----------
+
+def test_jobs_are_capped_at_the_cores_and_the_results_do_not_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
+    from archsim.engine import replicate
+
+    workers: list[int | None] = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, max_workers: int | None = None, **kwargs: object) -> None:
+            workers.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Spy)
+    monkeypatch.setattr(replicate, "default_jobs", lambda: 2)
+    path = write(tmp_path, SHORT)
+    flags = ["run", path, "--duration", "1s", "--warmup", "0.2s", "--replications", "3",
+             "--json"]
+    many = runner.invoke(app, [*flags, "--jobs", "64"])
+    assert many.exit_code == 0, many.output
+    assert workers == [2]  # min(64 jobs, 3 replications, 2 cores)
+    one = runner.invoke(app, [*flags, "--jobs", "1"])
+    assert one.exit_code == 0, one.output
+    assert workers == [2]  # one job runs in this process
+    assert one.stdout == many.stdout
+

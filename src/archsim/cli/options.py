@@ -48,8 +48,22 @@ def seed(source: str = FROM_FILE) -> Any:
 
 
 def jobs(help: str = "Worker processes.") -> Any:
-    """``--jobs``: worker processes."""
-    return typer.Option("--jobs", min=1, help=help, show_default="all cores")
+    """``--jobs``: worker processes, at most one per core (see :func:`cap_jobs`)."""
+    return typer.Option("--jobs", min=1, help=help, show_default="all cores",
+                        callback=cap_jobs)
+
+
+def cap_jobs(value: int | None) -> int | None:
+    """``--jobs`` capped at the cores this process may use, silently.
+
+    More processes than cores only add start-up time and memory; the library further caps
+    them at the replications (or the batch of a sweep). The results never depend on it.
+    """
+    if value is None:
+        return None
+    from archsim.engine import replicate
+
+    return min(value, replicate.default_jobs())
 
 
 def rate_scale(show_default: bool | str = True) -> Any:
