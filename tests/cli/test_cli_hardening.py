@@ -3,6 +3,9 @@ unbounded worker pools, a warm-up check the command line could not settle, progr
 
 from __future__ import annotations
 
+import io
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -213,3 +216,49 @@ def test_jobs_are_capped_at_the_cores_and_the_results_do_not_change(
     assert workers == [2]  # one job runs in this process
     assert one.stdout == many.stdout
 
+
+# 6. The progress bar: on stderr when stderr is a terminal, whatever stdout is; else nothing
+
+class FakeStream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def show_progress(monkeypatch: pytest.MonkeyPatch, stdout_tty: bool, stderr_tty: bool
+                  ) -> tuple[str, str]:
+    from archsim.cli import progress
+
+    out, err = FakeStream(stdout_tty), FakeStream(stderr_tty)
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    # rich decides once, when the console is made at import, whether to redraw in place
+    monkeypatch.setattr(progress.stderr, "is_interactive", stderr_tty)
+    with progress.LazyProgress("simulating t") as step:
+        step(0.5)
+        time.sleep(0.3)  # the bar redraws itself 10 times a second
+        step(1.0)
+    return out.getvalue(), err.getvalue()
+
+
+def test_progress_bar_shows_on_a_terminal_stderr_when_stdout_is_piped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    out, err = show_progress(monkeypatch, stdout_tty=False, stderr_tty=True)
+    assert out == ""
+    assert "simulating t" in err
+
+
+@pytest.mark.parametrize("env", [{}, {"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}])
+def test_no_progress_output_when_stderr_is_not_a_terminal(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert show_progress(monkeypatch, stdout_tty=True, stderr_tty=False) == ("", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from types import TracebackType
 from typing import Any
@@ -22,7 +23,7 @@ class LazyProgress:
 
     def __call__(self, fraction: float) -> None:
         if self.bar is None:
-            if not stderr.is_terminal or time.monotonic() - self.started < DELAY_S:
+            if not stderr_is_terminal() or time.monotonic() - self.started < DELAY_S:
                 return
             from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
@@ -40,3 +41,16 @@ class LazyProgress:
                  traceback: TracebackType | None) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is an interactive terminal, whatever stdout is.
+
+    rich's ``is_terminal`` also says yes for a pipe when FORCE_COLOR or TTY_COMPATIBLE=1 is
+    set (CI does), which would put a redrawn bar into a log; a bar needs a real terminal.
+    """
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return stderr.is_terminal and isatty is not None and bool(isatty())
+    except ValueError:  # a closed stream
+        return False
