@@ -125,7 +125,6 @@ class _Checker:
         return True
 
     def run(self) -> list[Issue]:
-        self.check_simulation()
         for name, comp in self.components.items():
             kind = comp.get("type")
             loc: Loc = ("components", name)
@@ -140,16 +139,6 @@ class _Checker:
         self.check_slos()
         self.check_cycles()
         return self.issues
-
-    def check_simulation(self) -> None:
-        sim = self.data.get("simulation")
-        if not isinstance(sim, dict):
-            return
-        duration = _seconds(sim.get("duration", "60s"))
-        warmup = _seconds(sim.get("warmup", "5s"))
-        if duration and warmup is not None and warmup >= duration:
-            self.add(("simulation", "warmup"), f"the warm-up must be shorter than the duration "
-                     f"({sim.get('duration', '60s')}), got {sim.get('warmup')!r}", "value")
 
     def check_service(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
         endpoints = comp.get("endpoints")
@@ -366,13 +355,6 @@ def _walk_steps(steps: list[Any], loc: Loc) -> Iterator[tuple[dict[str, Any], Lo
             yield from _walk_steps(step["parallel"], (*loc, index, "parallel"))
         else:
             yield step, (*loc, index)
-
-
-def _seconds(value: Any) -> float | None:
-    try:
-        return parse_duration(value)
-    except ValueError:
-        return None
 
 
 def check_references(data: Any, positions: Positions, filename: str) -> list[Issue]:

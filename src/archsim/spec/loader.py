@@ -104,16 +104,6 @@ def _apply_overrides(data: Any, overrides: Sequence[str]
 _RUN_LENGTH: tuple[Loc, Loc] = (("simulation", "duration"), ("simulation", "warmup"))
 
 
-def _superseded(issue: Issue) -> bool:
-    """checks.py's copy of the warm-up check, superseded by :func:`_check_warmup`.
-
-    That copy cannot see the command-line flags and says "got None" for a default warm-up;
-    this filter drops its issue until it is removed from checks.py.
-    """
-    return (issue.path == ("simulation", "warmup")
-            and issue.message.startswith("the warm-up must be shorter than the duration ("))
-
-
 def _check_warmup(data: dict[str, Any], positions: Positions, filename: str,
                   flagged: Sequence[Loc]) -> list[Issue]:
     """A warm-up as long as the measured duration is most likely a mistake in the file.
@@ -174,8 +164,7 @@ def parse(text: str, filename: str = "<string>",
         topology, trace_issues = attach_traces(topology, positions, filename)
         issues.extend(trace_issues)
     issues.extend(_check_warmup(data, positions, filename, flagged))
-    issues.extend(i for i in check_references(data, positions, filename)
-                  if not _superseded(i))
+    issues.extend(check_references(data, positions, filename))
     issues = _dedupe(issues)
     if applied:
         issues = relocate(issues, applied, positions.values.keys() | positions.keys.keys())
