@@ -3,6 +3,7 @@ and no worker or waiting-room place leaked once arrivals stop."""
 
 from __future__ import annotations
 
+import pytest
 import simpy
 
 import archsim
@@ -104,3 +105,33 @@ def test_a_deadline_reaches_the_later_steps_of_a_parallel_branch() -> None:
     assert stats.completed == 0 and stats.failed > 300
     assert down["dropped"] >= stats.failed - 2  # calls still on their way at the end differ
     assert next(c for c in result.components if c.name == "down").completed == 0
+
+
+RETRY_PAST_DEADLINE = """
+archsim: 1
+name: retry-past-deadline
+network: {{latency: 0ms}}
+workload: [{{name: req, to: gw/get, rate: 10, timeout: 50ms}}]
+components:
+  gw:
+    type: service
+    io: nonblocking
+    deadline: {deadline}
+    endpoints:
+      get:
+        calls:
+          - {{to: api/get, timeout: 20ms, retries: {{max: 5, backoff: 10ms, jitter: false}}}}
+  api: {{type: service, workers: 100, endpoints: {{get: {{work: 30ms}}}}}}
+"""
+
+
+@pytest.mark.parametrize(("deadline", "attempts"), [("propagate", 2), ("ignore", 6)])
+def test_a_caller_with_deadline_propagation_stops_retrying_past_the_deadline(
+        deadline: str, attempts: int) -> None:
+    # every attempt times out after 20 ms; retries start 10 ms later: at 0, 30, 60, ... ms.
+    # The client gives up at 50 ms, so with propagation the third attempt is never made.
+    run = simulate(RETRY_PAST_DEADLINE.format(deadline=deadline), duration_s=20, warmup_s=0,
+                   replications=1)
+    (edge,) = run.report["calls"].values()
+    assert edge["amplification"] == pytest.approx(attempts, abs=0.05)  # one call at the end
+    assert edge["deadline_stopped"] == (edge["failed"] if deadline == "propagate" else 0)

@@ -128,7 +128,8 @@ def configure_call(op: ResilientCallOp, step: CallStep, caller: ServiceRuntime,
             registry = ctx.components[registry_name]
             assert isinstance(registry, RegistryRuntime)
             discovery = state.caches[caller.name] = DiscoveryCache(caller.name, registry)
-    op.configure(edge, breaker, budget, discovery, step.component)
+    propagate = getattr(caller.spec, "deadline", "ignore") == "propagate"
+    op.configure(edge, breaker, budget, discovery, step.component, propagate)
 
 
 def install_failures(topology: Topology, ctx: Context, clients: list[Client]) -> None:

@@ -122,29 +122,36 @@ class EdgeStats:
 
     def reset(self) -> None:
         self.calls = self.attempts = self.failed = self.timeouts = 0
-        self.short_circuited = self.budget_denied = 0
+        self.short_circuited = self.budget_denied = self.deadline_stopped = 0
         self.per_second = {}
 
     def stats(self) -> dict[str, Any]:
         return {"caller": self.caller, "to": self.target, "calls": self.calls,
                 "attempts": self.attempts, "failed": self.failed, "timeouts": self.timeouts,
                 "short_circuited": self.short_circuited, "budget_denied": self.budget_denied,
+                "deadline_stopped": self.deadline_stopped,
                 "per_second": {k: tuple(v) for k, v in sorted(self.per_second.items())}}
 
 
 class ResilientCallOp(CallOp):
     """A call with any of: timeout, retries (and budget), circuit breaker, discovery."""
 
-    __slots__ = ("breaker", "budget", "callee_name", "discovery", "edge")
+    __slots__ = ("breaker", "budget", "callee_name", "discovery", "edge", "propagate")
 
     def configure(self, edge: EdgeStats, breaker: Breaker | None, budget: RetryBudget | None,
-                  discovery: DiscoveryCache | None, callee_name: str) -> None:
-        """Attach the failure-handling parts (once, at build time)."""
+                  discovery: DiscoveryCache | None, callee_name: str,
+                  propagate: bool = False) -> None:
+        """Attach the failure-handling parts (once, at build time).
+
+        ``propagate``: the calling service has ``deadline: propagate``, so it stops retrying
+        once the request's own deadline has passed (as gRPC bounds retries by the deadline).
+        """
         self.callee_name = callee_name
         self.edge = edge
         self.breaker = breaker
         self.budget = budget
         self.discovery = discovery
+        self.propagate = propagate
 
     def run(self, station: Station) -> Iterable[Any]:
         if self.p < 1.0 and self.route() >= self.p:
@@ -162,6 +169,10 @@ class ResilientCallOp(CallOp):
         for attempt in range(self.max_retries + 1):
             if attempt:
                 yield self.backoff(attempt)
+                deadline = self.ctx.ticket
+                if self.propagate and deadline is not None and deadline.expired(env._now):
+                    edge.deadline_stopped += 1  # the request's caller has given up
+                    break
             ticket = 1
             if self.breaker is not None:
                 ticket = self.breaker.allow()

@@ -63,7 +63,8 @@ def failure_sections(topology: Topology, results: list[ReplicationResult],
     for name in stats[0].calls:
         rows = [s.calls[name] for s in stats]
         total = {k: sum(r[k] for r in rows) for k in ("calls", "attempts", "failed", "timeouts",
-                                                      "short_circuited", "budget_denied")}
+                                                      "short_circuited", "budget_denied",
+                                                      "deadline_stopped")}
         total["amplification"] = _r(total["attempts"] / total["calls"] if total["calls"] else 0)
         total["attempts_rps"] = _r(total["attempts"] / count / duration)
         total["error_rate"] = _r(total["failed"] / total["calls"] if total["calls"] else 0, 6)

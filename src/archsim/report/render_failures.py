@@ -18,14 +18,17 @@ def render_failures(data: dict[str, Any], console: Console, style: box.Box) -> N
     if calls:
         table = Table(title="Calls with failure handling (totals over replications)",
                       box=style, title_justify="left")
+        stopped = any(edge.get("deadline_stopped") for edge in calls.values())
         for column in ("call", "calls", "attempts", "amplification", "timeouts",
-                       "short-circuited", "budget denied", "errors"):
+                       "short-circuited", "budget denied",
+                       *(("deadline stopped",) if stopped else ()), "errors"):
             table.add_column(column, justify="left" if column == "call" else "right",
                              no_wrap=True)
         for name, edge in calls.items():
             table.add_row(name, str(edge["calls"]), str(edge["attempts"]),
                           f"{edge['amplification']:.2f}", str(edge["timeouts"]),
                           str(edge["short_circuited"]), str(edge["budget_denied"]),
+                          *((str(edge["deadline_stopped"]),) if stopped else ()),
                           f"{edge['error_rate']:.2%}")
         console.print(table)
     rows = [(name, entry) for name, entry in data["components"].items()
