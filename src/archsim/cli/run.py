@@ -60,6 +60,7 @@ def command(
         raise typer.BadParameter("expected an interval > 0, e.g. 1s", param_hint="--timeline")
     from archsim.cli.progress import LazyProgress
     from archsim.engine.simulate import simulate
+    from archsim.engine.timeline import TimelineError
     from archsim.errors import ArchsimError, SpecError, UsageError
     from archsim.spec.loader import load
 
@@ -75,6 +76,8 @@ def command(
     except SpecError as exc:
         print_issues(exc.issues)
         raise typer.Exit(1) from None
+    except TimelineError as exc:  # raised before anything is simulated
+        raise typer.BadParameter(str(exc), param_hint="--timeline") from None
     except UsageError as exc:
         fail(str(exc), 2)
     except ArchsimError as exc:

@@ -19,10 +19,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from archsim.errors import UsageError
 from archsim.model.task import Task
 
 if TYPE_CHECKING:
     from archsim.engine.build import Model
+
+MAX_BINS = 100_000
+"""Most bins per replication: each closes with a simulated event and keeps a value per series,
+so 1 us over 60 s (6e7 bins) would run for hours and fill the memory."""
+
+
+class TimelineError(UsageError, ValueError):
+    """A timeline interval too short for the run (more than :data:`MAX_BINS` bins)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,58 @@ def bin_edges(interval_s: float, warmup_s: float, duration_s: float) -> list[flo
     return [e for i, e in enumerate(edges) if i == 0 or e - edges[i - 1] > 1e-9 * max(1, e)]
 
 
+def bin_count(interval_s: float, warmup_s: float, duration_s: float) -> int:
+    """Bins :func:`bin_edges` makes, counted without building them (at most, +-1 merged)."""
+    return (math.ceil(warmup_s / interval_s - 1e-9) if warmup_s > 0 else 0) + math.ceil(
+        duration_s / interval_s - 1e-9)
+
+
+def check_bin_count(interval_s: float, warmup_s: float, duration_s: float,
+                    span: str = "warm-up included") -> None:
+    """Refuse an interval that makes more than :data:`MAX_BINS` bins per replication.
+
+    ``span`` says in the message what the run length counts (``"warm-up included"``).
+
+    Raises
+    ------
+    TimelineError
+        A ``ValueError`` (and a ``UsageError``) saying the count and the shortest interval
+        this warm-up and duration allow.
+    """
+    count = bin_count(interval_s, warmup_s, duration_s)
+    if count <= MAX_BINS:
+        return
+    raise TimelineError(
+        f"an interval of {_show(interval_s)} makes {count:,} bins per replication over "
+        f"{_show(warmup_s + duration_s)} ({span}); at most {MAX_BINS:,} are allowed, so give "
+        f"at least {_show(shortest_interval(warmup_s, duration_s))} for this run")
+
+
+UNITS = (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9))
+
+
+def _unit(seconds: float) -> tuple[str, float]:
+    return next((u, f) for u, f in UNITS if seconds >= f or u == "ns")
+
+
+def _show(seconds: float) -> str:
+    unit, factor = _unit(seconds)
+    return f"{seconds / factor:.6g}{unit}"
+
+
+def shortest_interval(warmup_s: float, duration_s: float) -> float:
+    """The shortest interval within :data:`MAX_BINS`, rounded up to 3 digits in its unit."""
+    target = (warmup_s + duration_s) / MAX_BINS
+    while True:
+        factor = _unit(target)[1]
+        value = target / factor
+        scale = 10.0 ** (2 - math.floor(math.log10(value)))
+        value = math.ceil(value * scale - 1e-9) / scale
+        if bin_count(value * factor, warmup_s, duration_s) <= MAX_BINS:
+            return value * factor
+        target = value * factor * (1 + 1e-4)
+
+
 class TimelineRecorder:
     """Closes bins of ``model`` at the edges of :func:`bin_edges` (see the module docstring)."""
 
@@ -84,6 +145,7 @@ class TimelineRecorder:
 
         self.model = model
         self.env = model.ctx.env
+        check_bin_count(interval_s, warmup_s, duration_s)
         self.edges = bin_edges(interval_s, warmup_s, duration_s)
         self.warmup_s = warmup_s
         self.interval_s = interval_s

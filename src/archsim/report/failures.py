@@ -26,9 +26,10 @@ def failure_sections(topology: Topology, results: list[ReplicationResult],
                      rate_scale: float) -> tuple[dict[str, Any], list[str]]:
     """Add the per-component figures to ``components``; return the extra sections and
     warnings."""
+    window = fault_window_warnings(topology, results[0].warmup_s, results[0].duration_s)
     stats = [r.failures for r in results if getattr(r, "failures", None) is not None]
     if not stats:
-        return {}, []
+        return {}, window
     count = len(results)
     duration = results[0].duration_s
     for name in stats[0].services:
@@ -83,7 +84,7 @@ def failure_sections(topology: Topology, results: list[ReplicationResult],
                            "first_failure_s": _r(min(firsts), 3) if firsts else None}
     if discovery:
         sections["discovery"] = discovery
-    return sections, _warnings(topology, calls, rate_scale)
+    return sections, window + _warnings(topology, calls, rate_scale)
 
 
 def _warnings(topology: Topology, calls: dict[str, Any], rate_scale: float) -> list[str]:
@@ -114,3 +115,29 @@ def _warnings(topology: Topology, calls: dict[str, Any], rate_scale: float) -> l
                 f"capacity {capacity[callee]} (a retry storm; consider a retry budget or a "
                 "circuit breaker)")
     return warnings
+
+
+def fault_window_warnings(topology: Topology, warmup_s: float, duration_s: float) -> list[str]:
+    """Warnings for faults whose window is not (wholly) inside the measured window.
+
+    A fault is a scheduled event, not start-up bias: one that ends in the warm-up or starts
+    after the run has no effect on the report, one that straddles an edge only partly.
+    """
+    def show(seconds: float) -> str:
+        return f"{seconds:.6g} s"
+
+    end = warmup_s + duration_s
+    out = []
+    for fault in topology.faults:
+        start, stop = fault.at, fault.at + fault.for_
+        where = f"fault on '{fault.component}' ({show(start)} to {show(stop)})"
+        if start >= end:
+            out.append(f"{where} starts after the run ends ({show(end)}): it never happens")
+        elif stop <= warmup_s:
+            out.append(f"{where} ends within the warm-up ({show(warmup_s)}): nothing of it is "
+                       "measured; shorten the warm-up or move the fault")
+        elif start < warmup_s or stop > end:
+            seen = min(stop, end) - max(start, warmup_s)
+            out.append(f"{where} is only partly in the measured window ({show(warmup_s)} to "
+                       f"{show(end)}): {show(seen)} of it is measured")
+    return out

@@ -1,0 +1,37 @@
+"""Inputs from a black-box break-it session (failure handling) that archsim took silently.
+
+Each test names its finding; each input used to hang, run on with no effect, or give a
+misleading message.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import archsim
+from archsim.errors import UsageError
+
+SMALL = """\
+archsim: 1
+name: t
+simulation: {duration: 60s, warmup: 0s, replications: 1, seed: 1}
+workload: [{name: r, to: web/get, rate: 50}]
+components:
+  web: {type: service, endpoints: {get: {work: 5ms}}}
+"""
+
+
+@pytest.mark.parametrize("interval_s", [1e-6, 1e-9, 0.5e-3])
+def test_finding_2_simulate_refuses_more_than_100000_timeline_bins(interval_s: float) -> None:
+    topology = archsim.load(SMALL)
+    with pytest.raises(ValueError, match=r"bins per replication .* at least 600us") as caught:
+        archsim.simulate(topology, timeline_s=interval_s, jobs=1)
+    assert isinstance(caught.value, UsageError)
+    count = f"{round(60 / interval_s):,}"
+    assert f"makes {count} bins" in str(caught.value)
+
+
+def test_finding_2_a_timeline_within_the_bound_still_runs() -> None:
+    topology = archsim.load(SMALL)
+    report = archsim.simulate(topology, duration_s=2, warmup_s=0, timeline_s=0.02, jobs=1)
+    assert len(report.to_dict()["timeline"]["t_s"]) == 100
