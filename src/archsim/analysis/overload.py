@@ -102,19 +102,27 @@ def saturation_reasons(topology: Topology, rate_scale: float,
     return reasons
 
 
+INJECTED_ERRORS = ("down", "fault", "discovery")
+"""Error causes of injected faults (a failed component, an error rate, a registry outage):
+they say nothing about load, so they do not make a point saturated."""
+
+
 def served_share(report: dict[str, Any]) -> float | None:
     """Completed over arrived for the open request classes, in the measured window.
 
     Arrived is counted as completed + failed + still in flight at the end, so the share
     compares throughput with the arrivals that really happened rather than the nominal rate,
-    which Poisson noise misses by several per cent in a short run. None without open requests.
+    which Poisson noise misses by several per cent in a short run. Requests failed by an
+    injected fault (:data:`INJECTED_ERRORS`) are left out of both: a service 2% busy behind a
+    balancer that is down is failing, not saturated. None without open requests.
     """
     completed = arrived = 0
     for entry in report["requests"].values():
         if entry.get("offered_rps") is None:
             continue
+        injected = sum(entry.get("errors", {}).get(cause, 0) for cause in INJECTED_ERRORS)
         completed += entry["completed"]
-        arrived += entry["completed"] + entry["failed"] + entry["in_flight_end"]
+        arrived += entry["completed"] + entry["failed"] - injected + entry["in_flight_end"]
     return completed / arrived if arrived else None
 
 

@@ -1,0 +1,37 @@
+"""Failures from injected faults do not make a sweep point saturated; load failures do."""
+
+from __future__ import annotations
+
+import archsim
+from archsim.analysis.overload import saturation_reasons, served_share
+from archsim.engine.simulate import simulate
+
+DOWN = """
+archsim: 1
+name: lb-down
+simulation: {duration: 30s, warmup: 0s, replications: 1}
+workload: [{name: req, to: lb/get, rate: 100}]
+components:
+  lb: {type: load_balancer, target: app}
+  app: {type: service, workers: 4, queue: 2, endpoints: {get: {work: 5ms}}}
+faults:
+  - {component: lb, at: 5s, for: 20s, replicas_down: 1}
+"""
+
+
+def test_a_balancer_outage_fails_requests_without_saturating_the_point() -> None:
+    topology = archsim.load(DOWN)
+    report = simulate(topology, jobs=1).to_dict()
+    entry = report["requests"]["req"]
+    assert entry["failed"] > 0.6 * (entry["failed"] + entry["completed"])  # 20 s of 30 down
+    share = served_share(report)  # of the requests that met no fault: a few rejections
+    assert share is not None and share > 0.99
+    assert saturation_reasons(topology, 1.0, report) == []
+
+
+def test_rejections_from_overload_still_saturate_it() -> None:
+    topology = archsim.load(DOWN.split("faults:")[0])
+    report = simulate(topology, jobs=1, rate_scale=10.0).to_dict()  # 1000/s on 800/s
+    share = served_share(report)
+    assert share is not None and share < 0.95
+    assert any("served" in reason for reason in saturation_reasons(topology, 10.0, report))
