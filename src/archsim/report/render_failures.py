@@ -36,7 +36,7 @@ def render_failures(data: dict[str, Any], console: Console, style: box.Box) -> N
     if rows:
         table = Table(title="Failures per component", box=style, title_justify="left")
         for column in ("component", "wasted work s", "abandoned", "dropped", "down",
-                       "fault", "rate limited", "breaker trips", "open s"):
+                       "fault", "rate limited", "breaker trips", "open s/run"):
             table.add_column(column, justify="left" if column == "component" else "right",
                              no_wrap=True)
         for name, entry in rows:
