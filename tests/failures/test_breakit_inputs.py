@@ -35,3 +35,42 @@ def test_finding_2_a_timeline_within_the_bound_still_runs() -> None:
     topology = archsim.load(SMALL)
     report = archsim.simulate(topology, duration_s=2, warmup_s=0, timeline_s=0.02, jobs=1)
     assert len(report.to_dict()["timeline"]["t_s"]) == 100
+
+
+def _issues(text: str, overrides: tuple[str, ...] = ()) -> list[archsim.Issue]:
+    return archsim.validate(text, list(overrides))
+
+
+CALL_TIMEOUT = """\
+archsim: 1
+name: t
+workload:
+  - name: r
+    to: gw/get
+    rate: 100
+    timeout: {client}
+components:
+  gw:
+    type: service
+    endpoints:
+      get:
+        calls:
+          - to: api/get
+            timeout: {call}
+  api: {{type: service, endpoints: {{get: {{work: 10ms}}}}}}
+"""
+
+
+@pytest.mark.parametrize(("client", "call", "where", "position"), [
+    ("30ms", "0ms", "components.gw.endpoints.get.calls[0].timeout", (15, 22)),
+    ("0s", "20ms", "workload[0].timeout", (7, 14)),
+])
+def test_finding_7_a_zero_timeout_is_a_located_error(
+        client: str, call: str, where: str, position: tuple[int, int]) -> None:
+    issues = _issues(CALL_TIMEOUT.format(client=client, call=call))
+    assert [(i.dotted_path, (i.line, i.column)) for i in issues] == [(where, position)]
+    assert issues[0].message.startswith("expected a timeout > 0, such as 500ms, got 0s")
+
+
+def test_finding_7_a_positive_timeout_is_still_accepted() -> None:
+    assert _issues(CALL_TIMEOUT.format(client="1us", call="1ns")) == []

@@ -16,7 +16,7 @@ from archsim.spec.datatier import ZoneSpec
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.limits import MAX_SIMULATED_S, Replications, Seed, Users
 from archsim.spec.rates import RateValue, is_varying
-from archsim.spec.types import Count, Duration, Name, Probability, Rate, Spec
+from archsim.spec.types import Count, Duration, Name, Probability, Rate, Spec, Timeout
 from archsim.spec.units import parse_duration
 
 
@@ -111,7 +111,7 @@ class Workload(Spec):
     arrivals: Literal["poisson", "constant"] = "poisson"
     users: Users | None = None
     think: Duration | None = None
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     trace: Annotated[str, Field(strict=True, min_length=1)] | None = None
     trace_times_s: SkipJsonSchema[tuple[float, ...]] = Field(
         default=(), exclude=True, description="arrival times read from 'trace' (by the loader)")

@@ -9,7 +9,7 @@ from pydantic import Discriminator, Field, Tag
 from archsim.spec.dists import ZERO, Work
 from archsim.spec.failures import CircuitBreaker
 from archsim.spec.limits import BackoffMultiplier, Keys, RetryCount
-from archsim.spec.types import Count, Duration, Probability, Spec
+from archsim.spec.types import Count, Duration, Probability, Spec, Timeout
 
 STEP_KEYS = {"to": "<call>", "parallel": "<parallel>", "publish": "<publish>", "work": "<work>"}
 
@@ -33,7 +33,7 @@ class CallStep(Spec):
 
     to: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+$")]
     p: Probability = 1.0
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     retries: Retries | None = None
     circuit_breaker: CircuitBreaker | None = None
     latency: Work | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from archsim.spec.units import MAX_RATE_PER_S, parse_duration, parse_probability, parse_rate
 
@@ -17,6 +17,17 @@ Duration = Annotated[
                     "description": "a duration with a unit: 250us, 4ms, 1.5s, 2m"}),
 ]
 """Seconds, parsed from a string with a unit."""
+
+
+def _positive_timeout(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("expected a timeout > 0, such as 500ms, got 0s: a caller that gives "
+                         "up at once fails every request")
+    return seconds
+
+
+Timeout = Annotated[Duration, AfterValidator(_positive_timeout)]
+"""Seconds > 0: how long a caller waits (a zero timeout could never be met)."""
 
 RATE_PATTERN = r"^\s*[0-9.eE+-]+\s*(/\s*[a-z]+)?\s*$"
 
