@@ -159,6 +159,7 @@ class TimelineRecorder:
         self.breakers: dict[str, list[str]] = {}
         failures = getattr(model.ctx, "failures", None)
         self.edges_stats = dict(getattr(failures, "edges", None) or {})  # call edges
+        self.guards = dict(getattr(failures, "guards", None) or {})  # to skip failed replicas
         self.attempts: dict[str, list[int]] = {name: [] for name in self.edges_stats}
         self._last_time = 0.0
         self._base: dict[str, Any] = {}
@@ -186,6 +187,13 @@ class TimelineRecorder:
             self._base[name] = self._areas(name)
         for name, edge in self.edges_stats.items():
             self._base[f"edge:{name}"] = edge.attempts
+
+    def _serving(self, name: str, replicas: list[Any]) -> int:
+        """Replicas of ``name`` not failed now (a ``replicas_down`` fault holds the others)."""
+        guard = self.guards.get(name)
+        if guard is None:
+            return len(replicas)
+        return sum(1 for station in replicas if not guard.is_down(station))
 
     def _areas(self, name: str) -> tuple[float, float, float]:
         scaler = self.scalers.get(name)
@@ -225,7 +233,7 @@ class TimelineRecorder:
             scaler = self.scalers.get(name)
             series.capacity.append(areas[2] - old[2] if scaler is not None
                                    else span * service.spec.workers * len(service.replicas))
-            series.replicas.append(len(service.replicas))
+            series.replicas.append(self._serving(name, service.replicas))
             base[name] = areas
         for broker in self.brokers:
             for subscriber in broker.subscribers:

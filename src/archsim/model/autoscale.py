@@ -14,6 +14,11 @@ clipped to [min, max], unchanged while u / target is within ``TOLERANCE`` of 1. 
 still provisioning count toward n when scaling out, so a slow start does not order more.
 Scaling in follows the highest wanted count of the last ``SCALE_IN_WINDOW`` decisions (HPA's
 downscale stabilization), so a quiet interval does not drain replicas that the next one needs.
+
+A replica failed by a ``replicas_down`` fault is not ready. When one was failed at any time in
+the interval, the count is never reduced: it grows only when the work done needs more replicas
+at the target, the failed replicas counting as idle. This is HPA's rule for pods that are not
+ready: it does not scale down because of them, and assumes they use 0% for a scale-up.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from archsim.model.context import Context
+    from archsim.model.guard import ServeGuard
     from archsim.model.service import ComponentStats, ServiceRuntime
     from archsim.spec.autoscale import Autoscale
 
@@ -97,7 +103,10 @@ class Autoscaler:
 
         self.service = service
         self.spec = spec
+        self.ctx = ctx
         self.env = ctx.env
+        self.guard: ServeGuard | None = None  # found at start(), built after the autoscalers
+        self._failed: set[int] = set()  # replicas failed now or since the last decision
         self.workers = service.spec.workers
         self.replicas = ReplicaList(service.replicas)
         service.replicas = self.replicas
@@ -115,6 +124,9 @@ class Autoscaler:
 
     def start(self) -> None:
         """Start deciding every ``interval``."""
+        failures = getattr(self.ctx, "failures", None)
+        if failures is not None and failures.guards.get(self.service.name) is not None:
+            self._follow(failures.guards[self.service.name])
         Task(self.env, self._loop(), at_once=False)
 
     def _loop(self) -> Iterator[Any]:
@@ -123,19 +135,60 @@ class Autoscaler:
             yield self.spec.interval
             self._retire_empty()
             busy, capacity = self.busy_total(), self._capacity_total()
+            unready = self._unready()
             if capacity > last_capacity:
-                self.decide((busy - last_busy) / (capacity - last_capacity))
+                self.decide((busy - last_busy) / (capacity - last_capacity), unready)
             last_busy, last_capacity = busy, capacity
 
-    def decide(self, utilization: float) -> None:
-        """Scale toward the count that brings ``utilization`` (0..1) to the target."""
+    def _follow(self, guard: ServeGuard) -> None:
+        """Wrap the guard's crash and recover, so serving counts leave failed replicas out."""
+        self.guard = guard
+        crash, recover = guard.crash, guard.recover
+
+        def crashed(station: Station) -> None:
+            self._advance()
+            crash(station)
+            self._failed.add(id(station))
+            self._changed()
+
+        def recovered(station: Station) -> None:
+            self._advance()
+            recover(station)
+            self._changed()
+
+        guard.crash = crashed  # type: ignore[method-assign]
+        guard.recover = recovered  # type: ignore[method-assign]
+
+    def _unready(self) -> int:
+        """Replicas failed now or at some time since the last call."""
+        guard = self.guard
+        if guard is None:
+            return 0
+        unready = len(self._failed)
+        self._failed = {id(s) for s in self.replicas if guard.is_down(s)}
+        return unready
+
+    def serving(self) -> int:
+        """Replicas taking requests: present, not draining, not failed."""
+        guard = self.guard
+        if guard is None:
+            return len(self.replicas)
+        return sum(1 for s in self.replicas if not guard.is_down(s))
+
+    def decide(self, utilization: float, unready: int = 0) -> None:
+        """Scale toward the count that brings ``utilization`` (0..1) to the target.
+
+        ``unready``: replicas failed during the interval; with any, the count is not reduced.
+        """
         spec = self.spec
-        serving = len(self.replicas)
+        present = len(self.replicas)
         ratio = utilization / spec.target_utilization
-        wanted = serving if abs(ratio - 1) <= TOLERANCE else math.ceil(serving * ratio)
+        wanted = present if abs(ratio - 1) <= TOLERANCE else math.ceil(present * ratio)
         wanted = min(max(wanted, spec.min), spec.max)
+        planned = present + len(self.pending)
+        if unready:  # HPA: no scale-in because of replicas that are not ready
+            wanted = max(wanted, planned)
         self.wanted.append(wanted)
-        planned = serving + len(self.pending)
         if wanted > planned:
             for _ in range(wanted - planned):
                 flag = [False]
@@ -180,7 +233,7 @@ class Autoscaler:
             self.draining.remove(station)
 
     def _changed(self) -> None:
-        count = len(self.replicas)
+        count = self.serving()
         self.history.append((self.env.now, count))
         self.replicas_min = min(self.replicas_min, count)
         self.replicas_max = max(self.replicas_max, count)
@@ -190,7 +243,7 @@ class Autoscaler:
         dt = now - self._last
         if dt:
             self._areas[0] += dt * self.workers * (len(self.replicas) + len(self.draining))
-            self._areas[1] += dt * len(self.replicas)
+            self._areas[1] += dt * self.serving()
             self._last = now
 
     def _stations(self) -> list[Station]:
@@ -225,7 +278,7 @@ class Autoscaler:
         self._advance()
         self._retired = [0.0, 0.0, 0.0, 0, 0]
         self._areas = [0.0, 0.0]
-        count = len(self.replicas)
+        count = self.serving()
         self.replicas_min = self.replicas_max = count
 
     def adjust(self, stats: ComponentStats) -> ComponentStats:

@@ -225,3 +225,7 @@ class ServeGuard:
     def recover(self, station: Station) -> None:
         """The replica is back."""
         self.down.discard(id(station))
+
+    def is_down(self, station: Station) -> bool:
+        """Whether ``station`` is failed now (read-only)."""
+        return id(station) in self.down
