@@ -6,6 +6,8 @@ cache), each checked against a hand calculation.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import simpy
 
@@ -83,3 +85,69 @@ def test_with_failed_replicas_the_count_only_grows_as_hpa_does() -> None:
     close = _scaler(4)
     close.decide(0.53, unready=2)
     assert (len(close.replicas), len(close.pending)) == (4, 0)
+
+
+# cache_down.yaml of the finding: 100/s, hit_ratio 0.8, the cache down from 20 s to 30 s
+CACHE_DOWN = """
+archsim: 1
+name: cachedown
+workload:
+  - name: req
+    to: app/get
+    rate: {rate}
+components:
+  app:
+    type: service
+    workers: 32
+    endpoints:
+      get: {{work: 1ms, calls: [{{to: cache/get}}]}}
+  cache:
+    type: cache
+    hit_ratio: 0.8
+    endpoints:
+      get: {{work: 1ms}}
+    miss: [{{to: db/q}}]
+  db:
+    type: database
+    endpoints:
+      q: {{work: 5ms}}
+faults:
+  - {{component: cache, at: 20s, for: 10s, replicas_down: 1}}
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_down_cache_counts_no_hit_or_miss_for_the_requests_it_refused(seed: int) -> None:
+    # arrivals stop at 60 s and the run goes on to 61 s, so every request has finished
+    topology = archsim.load(CACHE_DOWN.format(rate="[{at: 0s, rate: 100}, {at: 60s, rate: 0}]"))
+    env = simpy.Environment()
+    model = build_model(topology, env, seed)
+    (client,) = model.clients
+    client.dynamic.horizon_s = 61.0
+    client.start()
+    env.run(until=61.0)
+    app, cache, db = (model.components[n] for n in ("app", "cache", "db"))
+    refused = model.ctx.failures.guards["cache"].refused_down
+    # every app request calls the cache once: it is refused (down) or served
+    assert cache.hits + cache.misses + refused == app.departed
+    assert cache.hits + cache.misses == cache.completed
+    assert cache.misses == db.departed  # only misses call the database
+    # 100/s for 10 s refused (Poisson: sd sqrt(1000) = 32), 100/s for 50 s served
+    assert abs(refused - 1000) < 4 * math.sqrt(1000)
+    served = cache.completed
+    assert abs(served - 5000) < 4 * math.sqrt(5000)
+    # hits ~ Binomial(served, 0.8): sd sqrt(5000 x 0.16) = 28
+    assert abs(cache.hits - 0.8 * served) < 4 * math.sqrt(served * 0.8 * 0.2)
+
+
+def test_the_report_of_a_down_cache_adds_up() -> None:
+    run = simulate(CACHE_DOWN.format(rate=100), duration_s=60, warmup_s=0, replications=2)
+    cache, db = run.component("cache"), run.component("db")
+    # served 5/6 of 100/s = 83.3/s; hits 0.8 of it, misses the database's arrivals (a request
+    # still in flight at the end can be counted on one side only: 1/60 s per replication)
+    assert cache["throughput_rps"] == pytest.approx(100 * 50 / 60, rel=0.03)
+    assert cache["hits_rps"] + cache["misses_rps"] == pytest.approx(cache["throughput_rps"],
+                                                                    abs=0.05)
+    assert cache["misses_rps"] == pytest.approx(db["throughput_rps"], abs=0.05)
+    assert cache["hits_rps"] == pytest.approx(0.8 * cache["throughput_rps"], rel=0.03)
+    assert cache["load_removed_rps"]["db"] == pytest.approx(cache["hits_rps"])

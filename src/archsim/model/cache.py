@@ -3,6 +3,11 @@
 Each read endpoint is compiled twice, as a hit (its own steps) and as a miss (its own steps,
 then the cache's ``miss`` steps), and every request picks one; the serving code is the
 service's. A cache without ``hit_ratio`` or ``keys`` is a plain service (every request hits).
+
+The draw is made when a request arrives, but it is counted as a hit or a miss by the first
+step of its steps, once the endpoint's ``work`` is done: a request the cache refuses (a failed
+replica, a rate limit, a deadline passed, a full waiting room) or fails while it waits is
+neither, so misses are the calls the ``miss`` steps make and hits the requests served without.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archsim.model.ops import NOTHING, Op
 from archsim.model.service import CompiledEndpoint, ComponentStats, ServiceRuntime
 
 if TYPE_CHECKING:
     from archsim.model.balancing import Picker
     from archsim.model.context import Context
-    from archsim.model.ops import Op
     from archsim.model.service import Counted, Steps
     from archsim.spec.components import CacheSpec
     from archsim.spec.datatier import CacheKeys
@@ -102,6 +107,23 @@ def lru_lookup(keys: CacheKeys, rng: np.random.Generator) -> Callable[[], bool]:
     return lookup
 
 
+class Tally(Op):
+    """A step that counts the request it runs for, as a hit or a miss of ``cache``."""
+
+    __slots__ = ("cache", "hit")
+
+    def __init__(self, cache: CacheRuntime, hit: bool) -> None:
+        self.cache = cache
+        self.hit = hit
+
+    def run(self, station: Any) -> tuple[()]:
+        if self.hit:
+            self.cache.hits += 1
+        else:
+            self.cache.misses += 1
+        return NOTHING
+
+
 class CacheRuntime(ServiceRuntime):
     """A cache: read endpoints hit or miss; misses run the ``miss`` steps."""
 
@@ -127,7 +149,9 @@ class CacheRuntime(ServiceRuntime):
                 continue
             miss = [compile_step(step, f"{self.name}/{name}/miss/{index}")
                     for index, step in enumerate(self.spec.miss)]
-            self.missed[name] = CompiledEndpoint(name, compiled.work, [*compiled.ops, *miss])
+            self.missed[name] = CompiledEndpoint(name, compiled.work,
+                                                 [Tally(self, False), *compiled.ops, *miss])
+            compiled.ops = [Tally(self, True), *compiled.ops]
 
     def entry(self, endpoint: str, via: Counted | None = None,
               pick: Picker | None = None) -> Callable[[], Steps]:
@@ -141,11 +165,8 @@ class CacheRuntime(ServiceRuntime):
         assert lookup is not None
 
         def one() -> Steps:
-            if lookup():
-                self.hits += 1
-                return self.serve(choose(), hit, via)
-            self.misses += 1
-            return self.serve(choose(), missed, via)
+            compiled = hit if lookup() else missed
+            return self.serve(choose(), compiled, via)
 
         return one
 
