@@ -74,3 +74,50 @@ def test_finding_7_a_zero_timeout_is_a_located_error(
 
 def test_finding_7_a_positive_timeout_is_still_accepted() -> None:
     assert _issues(CALL_TIMEOUT.format(client="1us", call="1ns")) == []
+
+
+SLOWED = """\
+archsim: 1
+name: t
+workload: [{name: r, to: gw/get, rate: 100}]
+components:
+  registry: {type: registry, ttl: 10s, replicas: 2, REGISTRY}
+  gw:
+    type: service
+    discovery: registry
+    endpoints:
+      get: {calls: [{to: api/get}]}
+  api: {type: service, endpoints: {get: {work: 5ms}}}
+  db: {type: database, endpoints: {q: {}, w: {write: true, calls: [{work: 0ms}]}}}
+  cache: {type: cache, endpoints: {get: {calls: [{parallel: [{work: 0s}]}]}}}
+faults:
+  - {component: TARGET, at: 1s, for: 1s, latency_factor: 10}
+"""
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("registry", "'registry' is a registry with no 'latency' to slow down; give it a "
+                 "'latency' or put the fault on the services that use it"),
+    ("gw", "'gw' is a service with no 'work' in any endpoint to slow down"),
+    ("db", "'db' is a database with no 'work' in any endpoint to slow down"),
+    ("cache", "'cache' is a cache with no 'work' in any endpoint to slow down"),
+])
+def test_finding_10_a_latency_factor_with_nothing_to_slow_is_a_located_error(
+        target: str, message: str) -> None:
+    text = SLOWED.replace("TARGET", target).replace(", REGISTRY", "")
+    issues = _issues(text)
+    assert [(i.dotted_path, i.line) for i in issues] == [("faults[0].latency_factor", 15)]
+    assert text.splitlines()[14][issues[0].column - 1:].startswith("10}")
+    assert issues[0].message.startswith(message)
+
+
+@pytest.mark.parametrize(("target", "change"), [
+    ("registry", ("REGISTRY", "latency: 1ms")),
+    ("api", ("", "")),
+    ("gw", ("{calls: [{to: api/get}]}", "{calls: [{parallel: [{work: 1ms}, {to: api/get}]}]}")),
+    ("db", ("{q: {}", "{q: {work: {dist: exponential, mean: 1ms}}")),
+])
+def test_finding_10_a_latency_factor_with_latency_or_work_is_accepted(
+        target: str, change: tuple[str, str]) -> None:
+    text = SLOWED.replace("TARGET", target).replace(*change).replace(", REGISTRY", "")
+    assert _issues(text) == []

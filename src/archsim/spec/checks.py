@@ -303,11 +303,22 @@ class _Checker:
             if isinstance(down, int) and isinstance(replicas, int) and down > replicas:
                 self.add(("faults", index, "replicas_down"), f"'{name}' has {replicas} "
                          f"{what}, got replicas_down={down}", "value")
-            if ("latency_factor" in fault and kind in ("load_balancer", "topic", "queue")
-                    and _zero_duration(component.get("latency"))):
-                self.add(("faults", index, "latency_factor"), f"'{name}' is a {kind} with no "
-                         "'latency' to slow down; give it a 'latency' or put the fault on a "
-                         "service behind it", "value")
+            if "latency_factor" in fault:
+                self.check_slowdown(index, name, kind, component)
+
+    def check_slowdown(self, index: int, name: str, kind: object,
+                       component: dict[str, Any]) -> None:
+        """A ``latency_factor`` needs something to slow: a ``latency``, or some ``work``."""
+        loc: Loc = ("faults", index, "latency_factor")
+        if kind in ("load_balancer", "topic", "queue", "registry"):
+            if _zero_duration(component.get("latency")):
+                where = "the services that use it" if kind == "registry" else "a service behind it"
+                self.add(loc, f"'{name}' is a {kind} with no 'latency' to slow down; give it "
+                         f"a 'latency' or put the fault on {where}", "value")
+        elif kind in SERVICE_TYPES and not _has_work(component):
+            self.add(loc, f"'{name}' is a {kind} with no 'work' in any endpoint to slow down "
+                     "(a latency_factor multiplies work); give an endpoint some 'work' or put "
+                     "the fault on a component it calls", "value")
 
     def check_slos(self) -> None:
         slos = self.data.get("slos")
@@ -355,6 +366,23 @@ def _walk_steps(steps: list[Any], loc: Loc) -> Iterator[tuple[dict[str, Any], Lo
             yield from _walk_steps(step["parallel"], (*loc, index, "parallel"))
         else:
             yield step, (*loc, index)
+
+
+def _has_work(component: dict[str, Any]) -> bool:
+    """Whether an endpoint of a service-like component has work (its own or in a step)."""
+    endpoints = component.get("endpoints")
+    if not isinstance(endpoints, dict):
+        return True  # malformed: the schema reports it
+    for endpoint in endpoints.values():
+        if not isinstance(endpoint, dict):
+            return True
+        if not _zero_duration(endpoint.get("work")):
+            return True
+        calls = endpoint.get("calls")
+        steps = _walk_steps(calls, ()) if isinstance(calls, list) else ()
+        if any("work" in step and not _zero_duration(step["work"]) for step, _ in steps):
+            return True
+    return False
 
 
 def check_references(data: Any, positions: Positions, filename: str) -> list[Issue]:
