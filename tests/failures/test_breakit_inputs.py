@@ -121,3 +121,56 @@ def test_finding_10_a_latency_factor_with_latency_or_work_is_accepted(
         target: str, change: tuple[str, str]) -> None:
     text = SLOWED.replace("TARGET", target).replace(*change).replace(", REGISTRY", "")
     assert _issues(text) == []
+
+
+FAULTED = """\
+archsim: 1
+name: t
+workload: [{name: r, to: app/get, rate: 100}]
+components:
+  app: {type: service, replicas: 2, endpoints: {get: {work: 5ms, calls: [{to: db/q}]}}}
+  db: {type: database, endpoints: {q: {work: 1ms}}}
+slos: [{request: r, p99: 100ms}, {request: r, error_rate: 1%}]
+faults:
+  - component: db
+    at: 20s
+    for: 10s
+    error_rate: 0.3
+"""
+
+
+@pytest.mark.parametrize("key", ["faults.0.error_rate", "faults[0].error_rate"])
+def test_finding_8_a_numeric_key_part_indexes_an_unnamed_list(key: str) -> None:
+    topology = archsim.load(FAULTED, [f"{key}=1", "slos.1.error_rate=2%"])
+    assert topology.faults[0].error_rate == 1.0
+    assert topology.slos[1].error_rate == 0.02
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("faults.1.at", "index [1] is past the end of faults, which has 1 entry (faults[0])"),
+    ("slos[2].p99", "index [2] is past the end of slos, which has 2 entries (slos[0] .. slos[1])"),
+    ("faults.db.at", "no entry named 'db' in faults, whose entries have no 'name'; index by "
+                     "position: faults has 1 entry (faults[0])"),
+])
+def test_finding_8_a_bad_list_index_says_how_many_entries_there_are(
+        key: str, message: str) -> None:
+    issues = _issues(FAULTED, (f"{key}=1s",))
+    assert [(i.file, i.line, i.dotted_path, i.message) for i in issues] == [
+        (f"--set {key}=1s", 0, key, message)]
+
+
+def test_finding_8_a_fault_the_override_made_invalid_names_the_flag() -> None:
+    flag = "faults[0].replicas_down=1"
+    issues = _issues(FAULTED, (flag,))
+    assert [(i.file, i.line, i.dotted_path) for i in issues] == [(f"--set {flag}", 0,
+                                                                    "faults[0]")]
+    assert issues[0].message.startswith("a fault needs exactly one of")
+    switched = archsim.load(FAULTED, ["faults[0].error_rate=null", flag])
+    assert switched.faults[0].replicas_down == 1
+
+
+def test_finding_8_a_fault_invalid_in_the_file_stays_located_in_the_file() -> None:
+    text = FAULTED.replace("error_rate: 0.3", "error_rate: 0.3\n    latency_factor: 2")
+    issues = _issues(text, ("faults[0].at=1s",))
+    assert [(i.file, i.line, i.column, i.dotted_path) for i in issues] == [
+        ("<string>", 9, 5, "faults[0]")]

@@ -191,7 +191,8 @@ def test_override_creates_a_missing_section() -> None:
      "no entry named 'brwse' (entries: browse, staff). Did you mean 'browse'?"),
     ("components.wbe.replicas=5", "components.wbe.replicas",
      "no key 'wbe' in components. Did you mean 'web'?"),
-    ("workload[5].rate=1", "workload[5].rate", "index [5] is past the end of a list of 2"),
+    ("workload[5].rate=1", "workload[5].rate",
+     "index [5] is past the end of workload, which has 2 entries (workload[0] .. workload[1])"),
     ("name.first=x", "name.first", "cannot set name.first: name is not a mapping"),
     ("components.web.wrokers=4", "components.web.wrokers",
      "unknown key 'wrokers'; expected one of: type, description, replicas, workers, queue, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from archsim.errors import Issue, Loc, SpecError
 from archsim.spec.checks import check_references
 from archsim.spec.overrides import (
     FlagOverride,
+    above_an_override,
     apply_override,
     override_label,
     parse_key,
@@ -150,6 +152,7 @@ def parse(text: str, filename: str = "<string>",
         return None, [Issue(f"expected a mapping of sections (archsim, name, workload, "
                             f"components, ...), got {type(data).__name__}", (), filename, line,
                             col, "type")]
+    original = copy.deepcopy(data) if overrides else data
     applied, flagged, problems = _apply_overrides(data, overrides)
     if problems:
         return None, problems
@@ -167,9 +170,24 @@ def parse(text: str, filename: str = "<string>",
     issues.extend(check_references(data, positions, filename))
     issues = _dedupe(issues)
     if applied:
-        issues = relocate(issues, applied, positions.values.keys() | positions.keys.keys())
+        unchanged = None
+        if above_an_override(issues, applied):  # the flag's, unless the file had it already
+            unchanged = {(i.path, i.message) for i in _file_issues(original, positions,
+                                                                   filename)}
+        issues = relocate(issues, applied, positions.values.keys() | positions.keys.keys(),
+                          unchanged)
     issues.sort(key=lambda i: (i.file != filename, i.line, i.column))
     return (topology if not issues else None), issues
+
+
+def _file_issues(data: dict[str, Any], positions: Positions, filename: str) -> list[Issue]:
+    """The schema's and the cross-reference checks' issues of ``data`` (no overrides)."""
+    try:
+        Topology.model_validate(data)
+        issues = []
+    except ValidationError as exc:
+        issues = issues_from(exc, Topology, positions, filename)
+    return issues + check_references(data, positions, filename)
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
@@ -192,7 +210,8 @@ def load(source: Source, overrides: Sequence[str] = ()) -> Topology:
         A path to a YAML file, or YAML text.
     overrides:
         ``KEY=VALUE`` strings applied before validation (``components.web.replicas=5``);
-        lists of named entries may be indexed by name (``workload.browse.rate=500``).
+        lists of named entries may be indexed by name (``workload.browse.rate=500``), any
+        list by position (``faults[0].error_rate=1`` or ``faults.0.error_rate=1``).
 
     Returns
     -------

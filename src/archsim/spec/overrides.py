@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from typing import Any
 
 import yaml
 
-from archsim.errors import Issue, Loc
+from archsim.errors import Issue, Loc, format_path
 
 
 def suggest(word: str, choices: list[str]) -> str:
@@ -80,7 +80,8 @@ def split_override(text: str) -> tuple[Loc, Any]:
 def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
     """Set ``value`` at ``loc`` in ``data`` (in place) and return the resolved path.
 
-    A list of mappings may be indexed by an entry's ``name`` (``workload.browse.rate``).
+    A list may be indexed by position (``faults[0]``, or ``faults.0``) and a list of mappings
+    by an entry's ``name`` (``workload.browse.rate``); a name wins over a position.
 
     Raises
     ------
@@ -92,7 +93,7 @@ def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
     for depth, part in enumerate(loc):
         last = depth == len(loc) - 1
         if isinstance(node, list):
-            index = _list_index(node, part)
+            index = _list_index(node, part, tuple(resolved))
             resolved.append(index)
             if last:
                 node[index] = value
@@ -116,34 +117,67 @@ def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
     return tuple(resolved)
 
 
-def _list_index(node: list[Any], part: str | int) -> int:
+def _list_index(node: list[Any], part: str | int, where: Loc) -> int:
+    """The position of ``part`` (an index, a numeric key part, or an entry's name)."""
+    for index, item in enumerate(node):
+        if isinstance(part, str) and isinstance(item, dict) and item.get("name") == part:
+            return index
+    if isinstance(part, str) and part.isascii() and part.isdigit():
+        part = int(part)  # faults.0 as faults[0]
+    name = format_path(where)
     if isinstance(part, int):
         if part >= len(node):
-            raise ValueError(f"index [{part}] is past the end of a list of {len(node)}")
+            raise ValueError(f"index [{part}] is past the end of {name}, which "
+                             f"{_entries(node, name)}")
         return part
-    for index, item in enumerate(node):
-        if isinstance(item, dict) and item.get("name") == part:
-            return index
     names = [str(i.get("name")) for i in node if isinstance(i, dict) and "name" in i]
+    if not node:
+        raise ValueError(f"no entry named '{part}': {name} is empty")
+    if not names:
+        raise ValueError(f"no entry named '{part}' in {name}, whose entries have no 'name'; "
+                         f"index by position: {name} {_entries(node, name)}")
     hint = suggest(str(part), names)
-    raise ValueError(f"no entry named '{part}' (entries: {', '.join(names) or 'none'}).{hint}"
+    raise ValueError(f"no entry named '{part}' (entries: {', '.join(names)}).{hint}"
                      .removesuffix("."))
 
 
-def relocate(issues: list[Issue], applied: dict[Loc, str],
-             existing: Container[Loc] = ()) -> list[Issue]:
+def _entries(node: list[Any], name: str) -> str:
+    """``has 2 entries (faults[0] .. faults[1])``, for a message about the list ``name``."""
+    if not node:
+        return "is empty"
+    if len(node) == 1:
+        return f"has 1 entry ({name}[0])"
+    return f"has {len(node)} entries ({name}[0] .. {name}[{len(node) - 1}])"
+
+
+def relocate(issues: list[Issue], applied: dict[Loc, str], existing: Container[Loc] = (),
+             unchanged: Container[tuple[Loc, str]] | None = None) -> list[Issue]:
     """Point issues caused by an override at the flag that caused them.
 
     ``applied`` maps each overridden path to its flag's label (:func:`override_label`). An
     issue is the flag's when its path is under the overridden path, or when it is above it on
-    a path the override created (``existing`` holds the paths found in the file).
+    a path the override created (``existing`` holds the paths found in the file), or above it
+    on a path of the file and not among the ``(path, message)`` pairs of ``unchanged`` (the
+    issues without the overrides; None: such issues stay in the file). So
+    ``--set faults[0].replicas_down=1`` on a fault with an ``error_rate`` is named in
+    "a fault needs exactly one of ...", reported at ``faults[0]``.
     """
     out = []
     for issue in issues:
         for loc, label in applied.items():
-            created = loc[: len(issue.path)] == issue.path and issue.path not in existing
-            if issue.path[: len(loc)] == loc or created:
+            above = loc[: len(issue.path)] == issue.path and len(issue.path) < len(loc)
+            created = above and issue.path not in existing
+            caused = (above and unchanged is not None and bool(issue.path)
+                      and (issue.path, issue.message) not in unchanged)
+            if issue.path[: len(loc)] == loc or created or caused:
                 issue = Issue(issue.message, issue.path, label, 0, 0, issue.kind)
                 break
         out.append(issue)
     return out
+
+
+def above_an_override(issues: list[Issue], applied: Iterable[Loc]) -> bool:
+    """Whether an issue sits on a parent (not the top level) of an overridden path."""
+    paths = list(applied)
+    return any(0 < len(issue.path) < len(loc) and loc[: len(issue.path)] == issue.path
+               for issue in issues for loc in paths)
