@@ -118,3 +118,28 @@ def test_a_request_in_service_fails_when_its_replica_does_and_its_remains_are_ab
     assert result.failures.services["audit"]["dropped"] == 1
     stats = run.classes_named()[0]
     assert (stats.arrived, stats.failed, stats.completed) == (5, 1, 4)  # arrivals at 1..5 s
+
+
+CACHE_SLOW = """
+archsim: 1
+name: cache-miss-slow
+network: {latency: 0ms}
+workload: [{name: req, to: cache/get, rate: 10, arrivals: constant}]
+components:
+  cache:
+    type: cache
+    hit_ratio: 0.5
+    miss: [{work: 10ms}]
+    endpoints: {get: {work: 1ms}}
+faults:
+  - {component: cache, at: 0s, for: 100s, latency_factor: 3}
+"""
+
+
+def test_a_latency_factor_slows_a_caches_miss_steps_too_and_each_step_once() -> None:
+    import numpy as np
+
+    run = simulate(CACHE_SLOW, duration_s=20, warmup_s=0, replications=1)
+    latencies = run.latencies()[0]
+    hits, misses = np.isclose(latencies, 0.003), np.isclose(latencies, 0.033)  # 3 x 1, 3 x 11
+    assert hits.sum() + misses.sum() == len(latencies) and hits.sum() > 50 < misses.sum()

@@ -57,17 +57,26 @@ class Slowdown:
 
 
 def slow_down(runtime: ServiceRuntime) -> Slowdown:
-    """Make every work sampler of ``runtime`` follow a :class:`Slowdown` factor."""
+    """Make every work sampler of ``runtime`` follow a :class:`Slowdown` factor.
+
+    A cache's miss version of an endpoint (``missed``) shares the hit version's steps and
+    adds the ``miss`` steps; each step is wrapped once.
+    """
     slowdown = Slowdown()
+    seen: set[int] = set()
 
     def visit(ops: list[Any]) -> None:
         for op in ops:
+            if id(op) in seen:
+                continue
+            seen.add(id(op))
             if isinstance(op, WorkOp):
                 op.sample = slowdown.wrap(op.sample)
             elif isinstance(op, ParallelOp):
                 visit(op.branches)
 
-    for endpoint in runtime.endpoints.values():
+    extra = getattr(runtime, "missed", {})
+    for endpoint in (*runtime.endpoints.values(), *extra.values()):
         if endpoint.work is not None:
             endpoint.work = slowdown.wrap(endpoint.work)
         visit(endpoint.ops)

@@ -369,10 +369,15 @@ def _walk_steps(steps: list[Any], loc: Loc) -> Iterator[tuple[dict[str, Any], Lo
 
 
 def _has_work(component: dict[str, Any]) -> bool:
-    """Whether an endpoint of a service-like component has work (its own or in a step)."""
+    """Whether an endpoint of a service-like component has work (its own or in a step), or
+    a cache's ``miss`` steps have."""
     endpoints = component.get("endpoints")
     if not isinstance(endpoints, dict):
         return True  # malformed: the schema reports it
+    miss = component.get("miss")
+    if isinstance(miss, list) and any("work" in step and not _zero_duration(step["work"])
+                                      for step, _ in _walk_steps(miss, ())):
+        return True
     for endpoint in endpoints.values():
         if not isinstance(endpoint, dict):
             return True
