@@ -14,6 +14,7 @@ from archsim.model.task import simpy_steps
 if TYPE_CHECKING:
     from archsim.model.context import Context, Sampler
     from archsim.model.ops import Steps
+    from archsim.model.station import Station
     from archsim.spec.components import LoadBalancerSpec
 
 
@@ -36,6 +37,7 @@ class BalancerRuntime:
         self.hop: Sampler | None = None
         self.completed = self.departed = 0
         self.residence_sum = 0.0
+        self.chosen: Station | None = None  # the replica of the request being forwarded
 
     def link(self, target: ServiceRuntime, hop: Sampler | None) -> None:
         """Connect to the target service once every component exists."""
@@ -49,35 +51,41 @@ class BalancerRuntime:
         return simpy_steps(self.env, self.steps(endpoint))
 
     def entry(self, endpoint: str) -> Callable[[], Steps]:
-        """``steps(endpoint)`` resolved once: a zero-argument function per request."""
+        """``steps(endpoint)`` resolved once: a zero-argument function per request.
+
+        The target's own ``entry`` decides what a request runs (a cache's hit or miss, a
+        database's primary or read replica), with this balancer's replica choice.
+        """
         target = self.target
         assert target is not None
         if self.latency is None and self.hop is None:  # the target keeps our counters
             return target.entry(endpoint, via=self, pick=self.pick)
-        return partial(self._forward, target, endpoint)
+        return partial(self._forward, target.entry(endpoint, pick=self._picked))
+
+    def _picked(self) -> Station:
+        """The replica :meth:`_forward` chose before its hop (the target asks at once)."""
+        assert self.chosen is not None
+        return self.chosen
 
     def steps(self, endpoint: str) -> Steps:
         """Delay, pick a replica, forward (hop out and back); Task protocol."""
-        target = self.target
-        assert target is not None
-        if self.latency is None and self.hop is None:  # the target keeps our counters
-            return target.serve(self.pick(), target.endpoints[endpoint], self)
-        return self._forward(target, endpoint)
+        return self.entry(endpoint)()
 
-    def _forward(self, target: ServiceRuntime, endpoint: str) -> Steps:
+    def _forward(self, inner: Callable[[], Steps]) -> Steps:
         env = self.env
         start = env._now
         try:
             if self.latency is not None:
                 yield self.latency()
-            station = self.pick()
-            compiled = target.endpoints[endpoint]
+            station = self.pick()  # chosen here, then sent over the hop
             if self.hop is None:
-                yield from target.serve(station, compiled)
+                self.chosen = station
+                yield from inner()
             else:
                 yield self.hop()
+                self.chosen = station
                 try:
-                    yield from target.serve(station, compiled)
+                    yield from inner()
                 except RequestError:
                     yield self.hop()
                     raise
