@@ -143,3 +143,42 @@ def test_a_latency_factor_slows_a_caches_miss_steps_too_and_each_step_once() -> 
     latencies = run.latencies()[0]
     hits, misses = np.isclose(latencies, 0.003), np.isclose(latencies, 0.033)  # 3 x 1, 3 x 11
     assert hits.sum() + misses.sum() == len(latencies) and hits.sum() > 50 < misses.sum()
+
+
+PER_REPLICA = """
+archsim: 1
+name: per-replica-limit
+network: {{latency: 0ms}}
+workload: [{{name: req, to: api/get, rate: 200, arrivals: constant}}]
+components:
+  api:
+    type: service
+    replicas: 2
+    workers: 50
+    rate_limit: {{rate: 50, burst: 1{per}}}
+    endpoints: {{get: {{work: 1ms}}}}
+"""
+
+
+def test_a_per_replica_rate_limit_admits_rate_per_replica() -> None:
+    # 200/s round robin over 2 replicas: each sees 100/s against its own 50/s bucket; one
+    # bucket for the component admits 50/s in all (rate x T, the burst spent in the warm-up)
+    for per, admitted in (("", 50), (", per: replica", 100)):
+        run = simulate(PER_REPLICA.format(per=per), duration_s=20, warmup_s=1, replications=1)
+        (stats,) = run.classes_named()
+        assert abs(stats.completed - admitted * 20) <= 2, (per, stats.completed)
+        assert set(run.request()["errors"]) == {"rate_limited"}
+
+
+def test_per_replica_on_a_balancer_is_a_located_error() -> None:
+    import pytest
+
+    import archsim
+    from archsim.errors import SpecError
+
+    text = DOWN.format(check=", rate_limit: {rate: 10, per: replica}")
+    with pytest.raises(SpecError) as caught:
+        archsim.load(text)
+    (issue,) = caught.value.issues
+    assert issue.dotted_path == "components.lb.rate_limit.per"
+    assert issue.line == 6 and "one instance" in issue.message

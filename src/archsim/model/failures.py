@@ -20,7 +20,7 @@ from archsim.model.discovery import DiscoveryCache, RegistryRuntime
 from archsim.model.errors import RateLimited, RequestError
 from archsim.model.faults import FaultState, HealthChecker, Slowdown, schedule, slow_down
 from archsim.model.guard import ServeGuard
-from archsim.model.ratelimit import TokenBucket
+from archsim.model.ratelimit import ReplicaBuckets, TokenBucket
 from archsim.model.resilience import EdgeStats, ResilientCallOp, RetryBudget, Ticket, tracked
 from archsim.model.service import ServiceRuntime
 
@@ -47,7 +47,7 @@ class FailureState:
 
     def __init__(self) -> None:
         self.guards: dict[str, ServeGuard] = {}
-        self.limiters: dict[str, TokenBucket] = {}
+        self.limiters: dict[str, TokenBucket | ReplicaBuckets] = {}
         self.breakers: dict[str, Breaker] = {}
         self.edges: dict[str, EdgeStats] = {}
         self.caches: dict[str, DiscoveryCache] = {}
@@ -149,7 +149,8 @@ def install_failures(topology: Topology, ctx: Context, clients: list[Client]) ->
             continue
         bucket = None
         if limit is not None:
-            bucket = state_of(ctx).limiters[name] = TokenBucket(ctx.env, limit.rate, limit.burst)
+            kind = ReplicaBuckets if limit.per == "replica" else TokenBucket
+            bucket = state_of(ctx).limiters[name] = kind(ctx.env, limit.rate, limit.burst)
         guard = guards[name] = state_of(ctx).guards[name] = ServeGuard(runtime, ctx, bucket,
                                                                        propagate)
         guard.install()

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import simpy
 
     from archsim.model.context import Context
-    from archsim.model.ratelimit import TokenBucket
+    from archsim.model.ratelimit import ReplicaBuckets, TokenBucket
     from archsim.model.service import CompiledEndpoint, Counted, ServiceRuntime
     from archsim.model.station import Station
 
@@ -42,7 +42,8 @@ Serve = Callable[["Station", "CompiledEndpoint", "Counted | None"], Any]
 class ServeGuard:
     """Failure handling around one service's serve functions."""
 
-    def __init__(self, runtime: ServiceRuntime, ctx: Context, limiter: TokenBucket | None,
+    def __init__(self, runtime: ServiceRuntime, ctx: Context,
+                 limiter: TokenBucket | ReplicaBuckets | None,
                  propagate: bool) -> None:
         self.runtime = runtime
         self.name = runtime.name
@@ -77,7 +78,7 @@ class ServeGuard:
     def serve(self, station: Station, endpoint: CompiledEndpoint, via: Counted | None,
               inner: Serve) -> Generator[Any, Any, None]:
         env = self.env
-        if self.limiter is not None and not self.limiter.take():
+        if self.limiter is not None and not self.limiter.take(station):
             raise RateLimited(self.name)
         key = id(station)
         if key in self.down:

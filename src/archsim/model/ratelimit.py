@@ -25,8 +25,8 @@ class TokenBucket:
         self.admitted = 0
         self.rejected = 0
 
-    def take(self) -> bool:
-        """Take a token now if there is one."""
+    def take(self, _station: object = None) -> bool:
+        """Take a token now if there is one (``_station``: see :class:`ReplicaBuckets`)."""
         now = self._env._now
         tokens = self.tokens + (now - self._last) * self.rate_per_s
         self._last = now
@@ -43,3 +43,38 @@ class TokenBucket:
     def reset(self) -> None:
         """Start the measured window (the bucket keeps its tokens)."""
         self.admitted = self.rejected = 0
+
+
+class ReplicaBuckets:
+    """One :class:`TokenBucket` per replica, each full when its replica is first asked.
+
+    Same interface as a bucket, with the replica given to :meth:`take`; ``admitted`` and
+    ``rejected`` add up over replicas.
+    """
+
+    def __init__(self, env: simpy.Environment, rate_per_s: float, burst: int) -> None:
+        self._env = env
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self.buckets: dict[int, TokenBucket] = {}
+
+    def take(self, station: object = None) -> bool:
+        """Take a token from ``station``'s bucket."""
+        bucket = self.buckets.get(id(station))
+        if bucket is None:
+            bucket = self.buckets[id(station)] = TokenBucket(self._env, self.rate_per_s,
+                                                             self.burst)
+        return bucket.take()
+
+    @property
+    def admitted(self) -> int:
+        return sum(b.admitted for b in self.buckets.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(b.rejected for b in self.buckets.values())
+
+    def reset(self) -> None:
+        """Start the measured window (the buckets keep their tokens)."""
+        for bucket in self.buckets.values():
+            bucket.reset()

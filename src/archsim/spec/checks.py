@@ -218,6 +218,11 @@ class _Checker:
                          f"a {self.kind_of(target)}; call it with 'to: {target}/ENDPOINT'")
 
     def check_balancer(self, name: str, comp: dict[str, Any], loc: Loc) -> None:
+        limit = comp.get("rate_limit")
+        if isinstance(limit, dict) and limit.get("per") == "replica":
+            self.add((*loc, "rate_limit", "per"), "a load balancer is one instance, so its "
+                     "rate limit is one bucket; 'per: replica' applies to services (put it on "
+                     "the service it forwards to)", "value")
         target = comp.get("target")
         if not isinstance(target, str) or target in self.broken:
             return

@@ -37,10 +37,15 @@ class CircuitBreaker(Spec):
 class RateLimit(Spec):
     """A token bucket: ``rate`` tokens per second, at most ``burst`` stored (full at start);
     a request takes one token or is rejected (``rate_limited``).
+
+    ``per``: one bucket for the whole component (a global limit, as Envoy's global rate
+    limit service keeps), or one per replica (each instance limits itself, as a local
+    limiter does); load balancers have one instance, so one bucket.
     """
 
     rate: Rate
     burst: Tokens = 1
+    per: Literal["component", "replica"] = "component"
 
 
 class HealthCheck(Spec):
