@@ -13,8 +13,30 @@ from rich.console import Console
 
 from archsim.errors import Issue
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class StreamConsole(Console):
+    """A rich console that styles and draws boxes only on an interactive terminal.
+
+    rich's own ``is_terminal`` says yes for a pipe when FORCE_COLOR or TTY_COMPATIBLE=1 is set
+    (CI sets them), which would put escape codes and rounded boxes into piped output; here a
+    pipe or a file always gets plain, byte-stable text. TTY_COMPATIBLE=0 and NO_COLOR still
+    turn a terminal's styling off.
+    """
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the stream is a real terminal (its ``isatty``), whatever the environment."""
+        if os.environ.get("TTY_COMPATIBLE") == "0":
+            return False
+        isatty = getattr(self.file, "isatty", None)
+        try:
+            return isatty is not None and bool(isatty())
+        except ValueError:  # a closed stream
+            return False
+
+
+stdout = StreamConsole(highlight=False, soft_wrap=True)
+stderr = StreamConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_issues(issues: Iterable[Issue]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from types import TracebackType
 from typing import Any
@@ -46,11 +45,7 @@ class LazyProgress:
 def stderr_is_terminal() -> bool:
     """Whether stderr is an interactive terminal, whatever stdout is.
 
-    rich's ``is_terminal`` also says yes for a pipe when FORCE_COLOR or TTY_COMPATIBLE=1 is
-    set (CI does), which would put a redrawn bar into a log; a bar needs a real terminal.
+    Not a pipe, even with FORCE_COLOR or TTY_COMPATIBLE=1 (CI sets them): a redrawn bar in a
+    log is noise, so the bar needs a real terminal (:class:`~archsim.cli.common.StreamConsole`).
     """
-    isatty = getattr(sys.stderr, "isatty", None)
-    try:
-        return stderr.is_terminal and isatty is not None and bool(isatty())
-    except ValueError:  # a closed stream
-        return False
+    return stderr.is_terminal
