@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from archsim.cli.app import app
+
 runner = CliRunner()
 TOPOLOGY = """\
 archsim: 1
@@ -53,3 +55,39 @@ def test_piped_stdout_is_plain_whatever_force_color_says(tmp_path: Path,
         assert forced.returncode == 0, forced.stderr.decode()
         assert b"\x1b" not in forced.stdout
         assert forced.stdout == plain.stdout
+
+
+def test_a_variant_that_breaks_the_file_is_named_as_a_variant(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    result = runner.invoke(app, ["compare", path, "--variant", "components.web.workers=0",
+                                 "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("--variant components.web.workers=0: [error] "
+                                    "components.web.workers: "), result.stderr
+    assert "--set" not in result.stderr
+
+
+def test_a_variant_with_several_parts_names_the_part_at_fault(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    result = runner.invoke(app, ["compare", path, "--variant",
+                                 "components.web.replicas=2,components.web.workers=0"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("--variant components.web.workers=0: [error] ")
+
+
+def test_a_variant_warm_up_is_checked_like_a_set(tmp_path: Path) -> None:
+    # unlike --warmup, a KEY=VALUE the user wrote does not settle the warm-up check
+    path = write(tmp_path)
+    result = runner.invoke(app, ["compare", path, "--variant", "simulation.warmup=5s"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("--variant simulation.warmup=5s: [error] "
+                                    "simulation.warmup: the warm-up must be shorter than the "
+                                    "duration, got warm-up 5s and duration 1s"), result.stderr
+
+
+def test_a_set_in_compare_is_still_named_as_a_set(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    result = runner.invoke(app, ["compare", path, "--variant", "components.web.replicas=2",
+                                 "--set", "components.web.workers=0"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("--set components.web.workers=0: [error] ")

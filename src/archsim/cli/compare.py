@@ -117,10 +117,12 @@ def _load(topologies: list[str], variants: list[str], overrides: list[str]) -> A
     """The layouts: the files (labelled by compare), or the file and its labelled variants."""
     from archsim.errors import SpecError
     from archsim.spec.loader import load
+    from archsim.spec.overrides import variant_override
 
     paths = [resolve_topology(name) for name in topologies]
     jobs = ([(path, []) for path in paths] if not variants else
-            [(paths[0], [])] + [(paths[0], split_variant(text)) for text in variants])
+            [(paths[0], [])] + [(paths[0], [variant_override(part) for part in
+                                             split_variant(text)]) for text in variants])
     loaded, issues = [], []
     for path, extra in jobs:
         try:

@@ -83,8 +83,9 @@ def _apply_overrides(data: Any, overrides: Sequence[str]
                      ) -> tuple[dict[Loc, str], list[Loc], list[Issue]]:
     """Apply overrides in order.
 
-    Returns each resolved path with its flag's label, the paths set by flags other than
-    ``--set`` (:class:`FlagOverride`), and an issue per bad override.
+    Returns each resolved path with its flag's label, the paths set by flags that stand for
+    a value (a :class:`FlagOverride` the user did not write as ``KEY=VALUE``, such as
+    ``--duration``), and an issue per bad override.
     """
     applied: dict[Loc, str] = {}
     flagged: list[Loc] = []
@@ -96,7 +97,7 @@ def _apply_overrides(data: Any, overrides: Sequence[str]
             loc, value = split_override(flag)
             loc = apply_override(data, loc, value)
             applied[loc] = override_label(flag)
-            if isinstance(flag, FlagOverride):
+            if isinstance(flag, FlagOverride) and not flag.written:
                 flagged.append(loc)
         except ValueError as exc:
             problems.append(Issue(str(exc), loc, override_label(flag), 0, 0, "override"))

@@ -49,15 +49,25 @@ class FlagOverride(str):
     """A ``KEY=VALUE`` override standing for another flag; issues it causes name that flag.
 
     ``FlagOverride("simulation.duration='10s'", "--duration 10s")`` is applied like
-    ``--set simulation.duration='10s'`` but reported as ``--duration 10s``.
+    ``--set simulation.duration='10s'`` but reported as ``--duration 10s``. ``written``: the
+    user wrote the ``KEY=VALUE`` (a part of ``--variant``), so it is checked exactly like
+    ``--set``; a flag that stands for a value (``--duration``) also settles the file's
+    warm-up check.
     """
 
     label: str
+    written: bool
 
-    def __new__(cls, text: str, label: str) -> FlagOverride:
+    def __new__(cls, text: str, label: str, written: bool = False) -> FlagOverride:
         override = super().__new__(cls, text)
         override.label = label
+        override.written = written
         return override
+
+
+def variant_override(text: str) -> FlagOverride:
+    """One ``KEY=VALUE`` part of ``--variant``, reported as ``--variant KEY=VALUE``."""
+    return FlagOverride(text, f"--variant {text}", written=True)
 
 
 def override_label(text: str) -> str:
