@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import archsim
 from archsim.cli.app import app
 
 runner = CliRunner()
@@ -91,3 +92,34 @@ def test_a_set_in_compare_is_still_named_as_a_set(tmp_path: Path) -> None:
                                  "--set", "components.web.workers=0"])
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("--set components.web.workers=0: [error] ")
+
+
+def test_a_sibling_issue_the_override_caused_names_the_flag(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    issues = archsim.validate(path, ["faults[0].component=gateway"])
+    assert [(i.dotted_path, i.file, i.line) for i in issues] == [
+        ("faults[0].latency_factor", "--set faults[0].component=gateway", 0)]
+    assert "'gateway' is a load_balancer with no 'latency' to slow down" in issues[0].message
+
+
+def test_an_issue_under_an_override_names_it_before_a_sibling_override(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    issues = archsim.validate(path, ["faults[0].component=gateway",
+                                     "faults[0].latency_factor=0.5"])
+    assert {i.file for i in issues} == {"--set faults[0].latency_factor=0.5"}
+    assert "expected a value >= 1.0, got 0.5" in issues[0].message
+
+
+def test_a_sibling_issue_already_in_the_file_stays_in_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY.replace("component: web", "component: gateway"))
+    before = archsim.validate(path)
+    assert [(i.dotted_path, i.line) for i in before] == [("faults[0].latency_factor", 10)]
+    after = archsim.validate(path, ["faults[0].at=0.3s"])
+    assert after == before
+
+
+def test_a_top_level_override_does_not_claim_every_new_issue(tmp_path: Path) -> None:
+    # the parent of 'name' is the whole file: sharing it is no sign of a cause
+    path = write(tmp_path, TOPOLOGY.replace("component: web", "component: gateway"))
+    issues = archsim.validate(path, ["name=other"])
+    assert [(i.dotted_path, i.file) for i in issues] == [("faults[0].latency_factor", path)]

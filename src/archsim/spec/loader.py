@@ -14,8 +14,8 @@ from archsim.errors import Issue, Loc, SpecError
 from archsim.spec.checks import check_references
 from archsim.spec.overrides import (
     FlagOverride,
-    above_an_override,
     apply_override,
+    near_an_override,
     override_label,
     parse_key,
     relocate,
@@ -172,7 +172,7 @@ def parse(text: str, filename: str = "<string>",
     issues = _dedupe(issues)
     if applied:
         unchanged = None
-        if above_an_override(issues, applied):  # the flag's, unless the file had it already
+        if near_an_override(issues, applied):  # the flag's, unless the file had it already
             unchanged = {(i.path, i.message) for i in _file_issues(original, positions,
                                                                    filename)}
         issues = relocate(issues, applied, positions.values.keys() | positions.keys.keys(),

@@ -165,29 +165,49 @@ def relocate(issues: list[Issue], applied: dict[Loc, str], existing: Container[L
     """Point issues caused by an override at the flag that caused them.
 
     ``applied`` maps each overridden path to its flag's label (:func:`override_label`). An
-    issue is the flag's when its path is under the overridden path, or when it is above it on
-    a path the override created (``existing`` holds the paths found in the file), or above it
-    on a path of the file and not among the ``(path, message)`` pairs of ``unchanged`` (the
-    issues without the overrides; None: such issues stay in the file). So
-    ``--set faults[0].replicas_down=1`` on a fault with an ``error_rate`` is named in
-    "a fault needs exactly one of ...", reported at ``faults[0]``.
+    issue is the flag's when its path is under the overridden path; or above it, on a path
+    the override created (``existing`` holds the paths found in the file); or above it or
+    beside it (under the same parent, not the top level) and new: not among the
+    ``(path, message)`` pairs of ``unchanged``, the issues without the overrides (None: such
+    issues stay in the file). So ``--set faults[0].replicas_down=1`` on a fault with an
+    ``error_rate`` is named in "a fault needs exactly one of ...", reported at ``faults[0]``,
+    and ``--set faults[0].component=gateway`` in the complaint about the fault's
+    ``latency_factor`` that a load balancer with no latency brings.
     """
     out = []
     for issue in issues:
-        for loc, label in applied.items():
-            above = loc[: len(issue.path)] == issue.path and len(issue.path) < len(loc)
-            created = above and issue.path not in existing
-            caused = (above and unchanged is not None and bool(issue.path)
-                      and (issue.path, issue.message) not in unchanged)
-            if issue.path[: len(loc)] == loc or created or caused:
-                issue = Issue(issue.message, issue.path, label, 0, 0, issue.kind)
-                break
-        out.append(issue)
+        label = _cause(issue, applied, existing, unchanged)
+        out.append(issue if label is None else
+                   Issue(issue.message, issue.path, label, 0, 0, issue.kind))
     return out
 
 
-def above_an_override(issues: list[Issue], applied: Iterable[Loc]) -> bool:
-    """Whether an issue sits on a parent (not the top level) of an overridden path."""
+def _cause(issue: Issue, applied: dict[Loc, str], existing: Container[Loc],
+           unchanged: Container[tuple[Loc, str]] | None) -> str | None:
+    """The label of the override behind ``issue``: one it is under, else above, else beside."""
+    path = issue.path
+    new = unchanged is not None and bool(path) and (path, issue.message) not in unchanged
+    above: str | None = None
+    beside: str | None = None
+    for loc, label in applied.items():
+        if path[: len(loc)] == loc:
+            return label
+        if loc[: len(path)] == path:  # a parent of the overridden path
+            if above is None and (path not in existing or new):
+                above = label
+        elif beside is None and new and _beside(path, loc):
+            beside = label
+    return above if above is not None else beside
+
+
+def _beside(path: Loc, loc: Loc) -> bool:
+    """Whether ``path`` is under the parent of ``loc`` (not the top level) but not under it."""
+    return len(loc) > 1 and path[: len(loc) - 1] == loc[:-1] and path[: len(loc)] != loc
+
+
+def near_an_override(issues: list[Issue], applied: Iterable[Loc]) -> bool:
+    """Whether an issue sits on a parent (not the top level) of an overridden path, or beside
+    one: the issues whose cause :func:`relocate` decides by comparing with the file alone."""
     paths = list(applied)
-    return any(0 < len(issue.path) < len(loc) and loc[: len(issue.path)] == issue.path
-               for issue in issues for loc in paths)
+    return any((0 < len(issue.path) < len(loc) and loc[: len(issue.path)] == issue.path)
+               or _beside(issue.path, loc) for issue in issues for loc in paths)
