@@ -123,3 +123,29 @@ def test_a_top_level_override_does_not_claim_every_new_issue(tmp_path: Path) -> 
     path = write(tmp_path, TOPOLOGY.replace("component: web", "component: gateway"))
     issues = archsim.validate(path, ["name=other"])
     assert [(i.dotted_path, i.file) for i in issues] == [("faults[0].latency_factor", path)]
+
+
+def test_autoscale_rule_lives_in_its_own_module() -> None:
+    from archsim.model import autoscale, autoscale_rule
+
+    assert autoscale.SCALE_IN_WINDOW == autoscale_rule.SCALE_IN_WINDOW == 3
+    assert autoscale_rule.TOLERANCE == 0.1
+    source = Path(autoscale.__file__).read_text(encoding="utf-8")
+    assert len(source.splitlines()) <= 300
+
+
+@pytest.mark.parametrize(("utilization", "present", "planned", "unready", "wanted"), [
+    (0.75, 4, 4, 0, 6),  # ceil(4 x 0.75 / 0.5)
+    (0.53, 4, 4, 0, 4),  # ratio 1.06, within the tolerance
+    (0.1, 4, 4, 0, 1),  # ceil(0.8)
+    (0.1, 4, 5, 2, 5),  # failed replicas: never below the planned count
+    (0.0, 4, 4, 0, 1),  # clipped to min
+    (1.0, 4, 4, 0, 6),  # clipped to max
+])
+def test_the_hpa_rule_on_its_own(utilization: float, present: int, planned: int,
+                                 unready: int, wanted: int) -> None:
+    from archsim.model.autoscale_rule import wanted_replicas
+    from archsim.spec.autoscale import Autoscale
+
+    spec = Autoscale(min=1, max=6, target_utilization=0.5)
+    assert wanted_replicas(spec, utilization, present, planned, unready) == wanted

@@ -7,28 +7,17 @@ the replicas present at the moment of the call (:func:`dynamic_picker`). The
 of it: that replica takes no new requests, finishes those it holds and is retired when empty
 (checked at every decision), its statistics kept.
 
-Decision rule, every ``interval`` (Kubernetes Horizontal Pod Autoscaler): with u the
-utilization of the last interval (busy workers / workers of the replicas present, draining
-ones included) and n the serving replicas, the wanted count is ``ceil(n * u / target)``
-clipped to [min, max], unchanged while u / target is within ``TOLERANCE`` of 1. Replicas
-still provisioning count toward n when scaling out, so a slow start does not order more.
-Scaling in follows the highest wanted count of the last ``SCALE_IN_WINDOW`` decisions (HPA's
-downscale stabilization), so a quiet interval does not drain replicas that the next one needs.
-
-A replica failed by a ``replicas_down`` fault is not ready. When one was failed at any time in
-the interval, the count is never reduced: it grows only when the work done needs more replicas
-at the target, the failed replicas counting as idle. This is HPA's rule for pods that are not
-ready: it does not scale down because of them, and assumes they use 0% for a scale-up.
+The decision rule, Kubernetes HPA's, is in :mod:`archsim.model.autoscale_rule`.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from archsim.model.autoscale_rule import SCALE_IN_WINDOW, wanted_replicas
 from archsim.model.station import Station
 from archsim.model.task import Task
 
@@ -39,9 +28,6 @@ if TYPE_CHECKING:
     from archsim.model.guard import ServeGuard
     from archsim.model.service import ComponentStats, ServiceRuntime
     from archsim.spec.autoscale import Autoscale
-
-TOLERANCE = 0.1
-SCALE_IN_WINDOW = 3
 
 
 class ReplicaList(list):  # type: ignore[type-arg]
@@ -93,7 +79,7 @@ def _uniforms(rng: np.random.Generator, size: int = 4096) -> Callable[[], float]
 
 
 class Autoscaler:
-    """Adds and drains replicas of ``service`` (see the module docstring).
+    """Adds and drains replicas of ``service`` (see the module docstring and the rule's).
 
     ``history`` records ``(time_s, serving replicas)`` at every change, from the start.
     """
@@ -182,12 +168,8 @@ class Autoscaler:
         """
         spec = self.spec
         present = len(self.replicas)
-        ratio = utilization / spec.target_utilization
-        wanted = present if abs(ratio - 1) <= TOLERANCE else math.ceil(present * ratio)
-        wanted = min(max(wanted, spec.min), spec.max)
         planned = present + len(self.pending)
-        if unready:  # HPA: no scale-in because of replicas that are not ready
-            wanted = max(wanted, planned)
+        wanted = wanted_replicas(spec, utilization, present, planned, unready)
         self.wanted.append(wanted)
         if wanted > planned:
             for _ in range(wanted - planned):
