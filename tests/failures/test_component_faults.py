@@ -212,3 +212,19 @@ def test_overlapping_replica_faults_take_another_replica_and_undo_only_their_own
     run = simulate(text, duration_s=60, warmup_s=0, replications=4)
     shares = [c.failed / c.arrived for c in run.classes_named()]
     check("error share", shares, (10 / 3 + 10 * 2 / 3 + 10 / 3) / 60)
+
+
+def test_round_robin_publishes_share_the_offline_partitions_evenly() -> None:
+    # 200/s round robin over 4 partitions, 2 offline all along: the 2 online ones get 100/s
+    # each, under their consumer's 125/s (8 ms); piling both offline shares on one partition
+    # (150/s) would grow its backlog by 25 per second
+    text = TOPIC.format(rate=1, partitions=4, work="8ms", down=2).replace(
+        "at: 20s, for: 10s", "at: 0s, for: 100s")
+    text = text.replace("- {name: req, to: producer/any, rate: 1}",
+                        "- {name: req, to: producer/any, rate: 200, arrivals: constant}")
+    text = text.replace("calls: [{publish: events}]",
+                        "calls: [{publish: events, partition: round_robin}]")
+    run = simulate(text, duration_s=30, warmup_s=0, replications=1)
+    (group,) = run.report["subscribers"].values()
+    backlog = group["partition_backlog_mean"]
+    assert backlog[0] == backlog[1] == 0 and max(backlog) < 2, backlog

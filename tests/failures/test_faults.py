@@ -182,3 +182,12 @@ def test_per_replica_on_a_balancer_is_a_located_error() -> None:
     (issue,) = caught.value.issues
     assert issue.dotted_path == "components.lb.rate_limit.per"
     assert issue.line == 6 and "one instance" in issue.message
+
+
+def test_health_checks_also_steer_least_connections_away_from_a_failed_replica() -> None:
+    # least connections sends everything to the failed replica (it answers at once, so it is
+    # always the least loaded) until the probe at 51 s; from then on only the two that are up
+    text = DOWN.format(check=", policy: least_connections, health_check: {interval: 1s}")
+    run = simulate(text, duration_s=100, warmup_s=0, replications=4)
+    shares = [c.failed / c.arrived for c in run.classes_named()]
+    check("error share: the half second before the probe", shares, 0.5 / 100)

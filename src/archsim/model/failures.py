@@ -174,7 +174,8 @@ def install_failures(topology: Topology, ctx: Context, clients: list[Client]) ->
         if isinstance(runtime, BalancerRuntime):
             if check is not None and runtime.target is not None:
                 checker = HealthChecker(ctx.env, check.interval, runtime.target.replicas,
-                                        guards.get(runtime.target.name))
+                                        guards.get(runtime.target.name), spec.policy,
+                                        ctx.rng(f"health:{name}"))
                 runtime.pick = checker.wrap(runtime.pick)
             if spec.rate_limit is not None:  # type: ignore[union-attr]
                 _limit_balancer(runtime, ctx)
@@ -182,7 +183,8 @@ def install_failures(topology: Topology, ctx: Context, clients: list[Client]) ->
             if state is not None:  # outermost: a balancer that is down takes no token
                 _fault_balancer(runtime, state)
         elif isinstance(runtime, ServiceRuntime) and check is not None:
-            checker = HealthChecker(ctx.env, check.interval, runtime.replicas, guards.get(name))
+            checker = HealthChecker(ctx.env, check.interval, runtime.replicas, guards.get(name),
+                                    spec.policy, ctx.rng(f"health:{name}"))
             runtime.pick = checker.wrap(runtime.pick)
     for client in clients:
         if client.timeout_s is not None and (timed or guards):

@@ -259,37 +259,45 @@ def _registry_begin(fault: Fault, registry: RegistryRuntime) -> Callable[[], Non
 
 
 class HealthChecker:
-    """What one balancer knows of its replicas' health, probed every ``interval_s``."""
+    """What one balancer knows of its replicas' health, probed every ``interval_s``.
+
+    While its last probe saw some replicas down (and some up), requests go to the replicas it
+    saw up, chosen by the balancer's own policy over those: a stateful policy such as
+    least connections would otherwise keep choosing a failed replica, which answers at once
+    and so always looks least loaded.
+    """
 
     def __init__(self, env: simpy.Environment, interval_s: float, replicas: list[Station],
-                 guard: ServeGuard | None) -> None:
+                 guard: ServeGuard | None, policy: str, rng: Any) -> None:
         self.env = env
         self.interval_s = interval_s
         self.replicas = replicas
         self.guard = guard
+        self.policy = policy
+        self.rng = rng
         self.known_down: set[int] = set()
+        self.healthy: Callable[[], Station] | None = None  # a picker over the replicas up
         if guard is not None:  # a target that never fails needs no probing
             env.process(self._probe())
 
     def _probe(self) -> Generator[Any, Any, None]:
+        from archsim.model.balancing import make_picker
+
         assert self.guard is not None
         while True:
-            self.known_down = set(self.guard.down)
+            seen = set(self.guard.down)
+            if seen != self.known_down:
+                self.known_down = seen
+                up = [s for s in self.replicas if id(s) not in seen]
+                self.healthy = (make_picker(self.policy, up, self.rng)
+                                if seen and up else None)  # all down: nothing to avoid
             yield self.env.timeout(self.interval_s)
 
     def wrap(self, pick: Callable[[], Station]) -> Callable[[], Station]:
-        """A replica choice that skips the replicas known to be down (when some are up)."""
-        tries = 4 * len(self.replicas)
+        """A replica choice that avoids the replicas known to be down (when some are up)."""
 
-        def healthy() -> Station:
-            station = pick()
-            known = self.known_down
-            if not known:
-                return station
-            for _ in range(tries):
-                if id(station) not in known:
-                    return station
-                station = pick()
-            return station
+        def checked() -> Station:
+            healthy = self.healthy
+            return pick() if healthy is None else healthy()
 
-        return healthy
+        return checked

@@ -114,6 +114,7 @@ class TopicRuntime(Broker):
         super().__init__(name, spec, ctx)
         self.partitions = spec.partitions
         self.groups: list[Group] = []
+        self.remap_turn = 0  # round-robin publishes moved off offline partitions so far
         from archsim.model.balancing import _batched_integers
 
         self.random_partition = _batched_integers(ctx.rng(f"partition:{name}"), spec.partitions)
@@ -144,13 +145,13 @@ class TopicRuntime(Broker):
 
     def _online(self, partition: int, hinted: bool, fault: FaultState) -> int:
         """An online partition for a message without a key whose partition is offline: the
-        next online one after a round-robin turn, a uniformly random one otherwise."""
-        if hinted:
-            for step in range(1, self.partitions):
-                candidate = (partition + step) % self.partitions
-                if candidate not in fault.offline:
-                    return candidate
+        online partitions in turn for round-robin publishes (so they share the offline ones'
+        messages evenly, as Kafka's round-robin partitioner cycles over the available
+        partitions), a uniformly random one otherwise."""
         online = [p for p in range(self.partitions) if p not in fault.offline]
+        if hinted:
+            self.remap_turn += 1
+            return online[(self.remap_turn - 1) % len(online)]
         return online[int(fault.failure.random() * len(online))]
 
     def attach_fault(self, fault: FaultState) -> None:
