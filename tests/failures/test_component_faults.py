@@ -228,3 +228,15 @@ def test_round_robin_publishes_share_the_offline_partitions_evenly() -> None:
     (group,) = run.report["subscribers"].values()
     backlog = group["partition_backlog_mean"]
     assert backlog[0] == backlog[1] == 0 and max(backlog) < 2, backlog
+
+
+def test_a_fault_starting_on_a_bin_edge_counts_from_that_bin() -> None:
+    # 10.2 s is bin 102 of 100 ms (edges rounded to the nanosecond, closed before anything
+    # else due at the edge). The requests in service fail at exactly 10.2 s, when the
+    # replicas do: no error may show in the bin before
+    text = BALANCER.format(at="10.2s", length="1s", effect="replicas_down: 2").replace(
+        "{component: lb,", "{component: api,")
+    run = simulate(text, duration_s=12, warmup_s=0, replications=1, timeline_s=0.1)
+    timeline = run.report["timeline"]
+    errors = dict(zip(timeline["t_s"], timeline["requests"]["req"]["errors"], strict=True))
+    assert errors[10.1] == 0 and errors[10.2] > 5 and errors[11.1] > 5 and errors[11.2] == 0

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from archsim.errors import UsageError
-from archsim.model.task import Task
+from archsim.model.task import URGENT
 
 if TYPE_CHECKING:
     from archsim.engine.build import Model
@@ -78,7 +78,8 @@ def bin_edges(interval_s: float, warmup_s: float, duration_s: float) -> list[flo
     end = warmup_s + duration_s
     before = math.ceil(warmup_s / interval_s - 1e-9)
     after = math.ceil(duration_s / interval_s - 1e-9)
-    inner = [warmup_s + k * interval_s for k in range(-before, after + 1)]
+    # rounded to the nanosecond, so 102 x 0.1 s is the 10.2 s a fault at "10.2s" starts at
+    inner = [round(warmup_s + k * interval_s, 9) for k in range(-before, after + 1)]
     edges = sorted({0.0, end, *(min(max(x, 0.0), end) for x in inner)})
     return [e for i, e in enumerate(edges) if i == 0 or e - edges[i - 1] > 1e-9 * max(1, e)]
 
@@ -168,15 +169,28 @@ class TimelineRecorder:
             client.measuring = True
 
     def start(self) -> None:
-        """Close bins at every edge strictly inside the warm-up and the measured window."""
-        Task(self.env, self._ticks(), at_once=False)
+        """Close bins at every edge strictly inside the warm-up and the measured window.
 
-    def _ticks(self) -> Iterator[float]:
-        for edge in self.edges[1:-1]:
-            if abs(edge - self.warmup_s) < 1e-12:
-                continue  # the engine closes this one before the reset
-            yield edge - self.env.now
-            self.close()
+        Each close is an urgent event at the edge's exact time, so it runs before anything
+        else due then: an event at an edge counts in the bin that starts there, as events at
+        the end of the warm-up count in the measured window.
+        """
+        self._pending = iter([e for e in self.edges[1:-1] if abs(e - self.warmup_s) >= 1e-12])
+        self._next_tick()
+
+    def _next_tick(self) -> None:
+        edge = next(self._pending, None)
+        if edge is None:
+            return
+        env = self.env
+        tick = env.event()
+        tick._ok, tick._value = True, None  # triggered; scheduled below at the exact edge
+        tick.callbacks.append(self._tick)  # type: ignore[union-attr]
+        heappush(env._queue, (edge, URGENT, next(env._eid), tick))  # type: ignore[attr-defined]
+
+    def _tick(self, _event: Any) -> None:
+        self.close()
+        self._next_tick()
 
     def rebase(self) -> None:
         """Take the current counters as the next bin's start (after a reset, all zero)."""
