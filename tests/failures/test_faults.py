@@ -115,6 +115,7 @@ def test_a_request_in_service_fails_when_its_replica_does_and_its_remains_are_ab
     (result,) = run.results
     db = result.failures.services["db"]
     assert (db["down_lost"], db["down_refused"], db["last_down_error_s"]) == (1, 0, 2.5)
+    assert db["abandoned"] == 1 and abs(db["wasted_work_s"] - 0.8) < 1e-9  # held 2.0-2.8 s
     assert result.failures.services["audit"]["dropped"] == 1
     stats = run.classes_named()[0]
     assert (stats.arrived, stats.failed, stats.completed) == (5, 1, 4)  # arrivals at 1..5 s

@@ -128,12 +128,12 @@ class ServeGuard:
         The request runs as its own task, raced against the replica's crash event. When
         the crash comes first, the caller gets ``down`` at once (as a reset connection
         tells it), while the crashed replica's copy runs on to its end with a deadline
-        that has passed, so services downstream see an abandoned request (``deadline:
-        propagate`` drops it; wasted work is counted there).
+        that has passed: its worker time counts as wasted work here, and services downstream
+        see an abandoned request (``deadline: propagate`` drops it).
         """
         env = self.env
         own = Ticket(math.inf, ticket)
-        body = tracked(self.ctx, own, self._body(station, endpoint, via, inner, ticket, False))
+        body = tracked(self.ctx, own, self._body(station, endpoint, via, inner, own, False))
         done = start(env, catching(body))
         crashed = self.crash_events.get(id(station))
         if crashed is None:
@@ -170,7 +170,10 @@ class ServeGuard:
                 target = method(argument)
             except StopIteration:
                 break
-            except Dropped:
+            except Dropped as dropped:
+                if dropped.component == self.name:  # dropped here: no work was held
+                    raise
+                self._count_wasted(ticket, env._now - granted if self.blocking else work_s)
                 raise
             except BaseException:
                 self._count_wasted(ticket, env._now - granted if self.blocking else work_s)
