@@ -149,3 +149,14 @@ def test_the_hpa_rule_on_its_own(utilization: float, present: int, planned: int,
 
     spec = Autoscale(min=1, max=6, target_utilization=0.5)
     assert wanted_replicas(spec, utilization, present, planned, unready) == wanted
+
+
+def test_set_null_removes_a_key_so_its_default_applies() -> None:
+    import archsim
+
+    text = ("archsim: 1\nname: n\nworkload: [{name: req, to: app/get, rate: 10}]\n"
+            "components:\n  app: {type: service, workers: 3, policy: random, "
+            "endpoints: {get: {work: 1ms}}}\n")
+    topology = archsim.load(text, ["components.app.workers=null", "components.app.policy=null"])
+    app = topology.components["app"]
+    assert (app.workers, app.policy) == (8, "round_robin")  # the defaults

@@ -91,7 +91,8 @@ def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
     """Set ``value`` at ``loc`` in ``data`` (in place) and return the resolved path.
 
     A list may be indexed by position (``faults[0]``, or ``faults.0``) and a list of mappings
-    by an entry's ``name`` (``workload.browse.rate``); a name wins over a position.
+    by an entry's ``name`` (``workload.browse.rate``); a name wins over a position. A null
+    ``value`` removes a mapping's key, so its default applies.
 
     Raises
     ------
@@ -116,7 +117,10 @@ def apply_override(data: Any, loc: Loc, value: Any) -> Loc:
         key = str(part)
         resolved.append(key)
         if last:
-            node[key] = value
+            if value is None:  # null removes the key: its default applies
+                node.pop(key, None)
+            else:
+                node[key] = value
             continue
         if key not in node:
             hint = suggest(key, [str(k) for k in node])
