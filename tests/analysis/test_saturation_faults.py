@@ -35,3 +35,13 @@ def test_rejections_from_overload_still_saturate_it() -> None:
     share = served_share(report)
     assert share is not None and share < 0.95
     assert any("served" in reason for reason in saturation_reasons(topology, 10.0, report))
+
+
+def test_a_sweep_point_whose_fault_never_happens_says_so() -> None:
+    text = DOWN.replace("duration: 30s", "duration: 10s")
+    result = archsim.sweep(text, ["5s", "20s"], parameter="faults[0].at", jobs=1)
+    assert [point.warnings for point in result.points] == [
+        ("fault on 'lb' (5 s to 25 s) is only partly in the measured window (0 s to 10 s): "
+         "5 s of it is measured",),
+        ("fault on 'lb' (20 s to 40 s) starts after the run ends (10 s): it never happens",)]
+    assert result.to_dict()["points"][1]["warnings"] == list(result.points[1].warnings)

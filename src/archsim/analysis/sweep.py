@@ -62,6 +62,7 @@ class SweepPoint:
     bottleneck: str | None
     saturated: tuple[str, ...] = ()
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # the point's run warnings that say a fault is not measured
 
 
 @dataclass
@@ -89,7 +90,8 @@ class SweepResult:
             "knee": None if self.knee is None else self.points[self.knee].value,
             "saturation": None if self.saturation is None else self.points[
                 self.saturation].value,
-            "points": [{**asdict(p), "saturated": list(p.saturated)} for p in self.points],
+            "points": [{**asdict(p), "saturated": list(p.saturated),
+                        "warnings": list(p.warnings)} for p in self.points],
         }
 
 
@@ -291,6 +293,7 @@ def _point(topology: Topology, value: float | str, scale: float,
         analytic_utilization=analytic,
         bottleneck=data["bottleneck"],
         saturated=tuple(saturation_reasons(topology, scale, data)),
+        warnings=tuple(w for w in data["warnings"] if w.startswith("fault on ")),
     )
     return point, data["simulation"]
 

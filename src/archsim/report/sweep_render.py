@@ -65,6 +65,10 @@ def render_sweep(result: SweepResult, console: Console, plain: bool = False) -> 
         console.print(line, markup=False, highlight=False)
     for line in summary_lines(result):
         console.print(line, markup=False)
+    for point in result.points:
+        for warning in point.warnings:
+            console.print(f"warning: [{result.parameter}={value_text(point.value)}] {warning}",
+                          markup=False)
 
 
 def summary_lines(result: SweepResult) -> list[str]:
