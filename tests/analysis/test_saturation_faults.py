@@ -45,3 +45,18 @@ def test_a_sweep_point_whose_fault_never_happens_says_so() -> None:
          "5 s of it is measured",),
         ("fault on 'lb' (20 s to 40 s) starts after the run ends (10 s): it never happens",)]
     assert result.to_dict()["points"][1]["warnings"] == list(result.points[1].warnings)
+
+
+def test_sweep_ranges_may_carry_a_unit() -> None:
+    import pytest
+
+    from archsim.analysis.sweep import parse_values
+
+    assert parse_values("5s:15s:5s") == ["5s", "10s", "15s"]
+    assert parse_values("100ms:300ms:100ms") == ["100ms", "200ms", "300ms"]
+    with pytest.raises(ValueError, match="one unit"):
+        parse_values("5s:20ms:5s")
+    text = DOWN.replace("duration: 30s", "duration: 10s")
+    result = archsim.sweep(text, parse_values("2s:6s:2s"), parameter="faults[0].for", jobs=1)
+    failed = [p.requests["req"]["error_rate"] for p in result.points]
+    assert failed == sorted(failed) and failed[0] > 0.1  # a longer outage fails more

@@ -40,6 +40,7 @@ KNEE_MIN_BEND = 0.05
 KNEE_MIN_RISE = 0.1
 MAX_POINTS = 1000
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_WITH_UNIT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Zµμ%]*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,8 @@ def parse_values(text: str) -> list[float | str]:
     [0.5, 1.0, 1.5]
     >>> parse_values("1,2,4ms")
     [1.0, 2.0, '4ms']
+    >>> parse_values("5s:15s:5s")
+    ['5s', '10s', '15s']
     """
     text = text.strip()
     if "," in text or ":" not in text:
@@ -126,21 +129,32 @@ def parse_values(text: str) -> list[float | str]:
     return values
 
 
-def _range(text: str) -> list[float]:
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not all(_NUMBER.match(p.strip()) for p in parts):
-        raise ValueError(f"expected START:STOP[:STEP] with numbers, such as 0.2:2.0:0.2, "
-                         f"got {text!r}")
-    start, stop = float(parts[0]), float(parts[1])
-    step = float(parts[2]) if len(parts) == 3 else 1.0
+def _range(text: str) -> list[float] | list[str]:
+    """The values of ``START:STOP[:STEP]``; with a unit on the parts (``5s:20s:5s``, one unit
+    for all), the values keep it (``'5s'``, ``'10s'``, ...)."""
+    parts = [p.strip() for p in text.split(":")]
+    split = [_WITH_UNIT.match(p) for p in parts]
+    if len(parts) not in (2, 3) or not all(split):
+        raise ValueError(f"expected START:STOP[:STEP] with numbers, such as 0.2:2.0:0.2 or "
+                         f"5s:20s:5s, got {text!r}")
+    units = {m.group(2) for m in split if m is not None}
+    if len(units) > 1:
+        raise ValueError(f"expected one unit for START, STOP and STEP, got {text!r}")
+    unit = units.pop() if units else ""
+    if unit and not all(m is not None and m.group(2) for m in split[:2]):
+        raise ValueError(f"give START and STOP the same unit, such as 5s:20s:5s; got {text!r}")
+    numbers = [float(m.group(1)) for m in split if m is not None]
+    start, stop = numbers[0], numbers[1]
+    step = numbers[2] if len(numbers) == 3 else 1.0
     if step <= 0:
-        raise ValueError(f"the step must be > 0, got {parts[2].strip()!r} in {text!r}")
+        raise ValueError(f"the step must be > 0, got {parts[2]!r} in {text!r}")
     if stop < start:
         raise ValueError(f"STOP must be >= START, got {text!r}")
     count = math.floor((stop - start) / step + 1e-9) + 1
     if count > MAX_POINTS:
         raise ValueError(f"{count} points in {text!r}; at most {MAX_POINTS}")
-    return [round(start + index * step, 12) for index in range(count)]
+    values = [round(start + index * step, 12) for index in range(count)]
+    return [f"{v:g}{unit}" for v in values] if unit else values
 
 
 def sweep(
