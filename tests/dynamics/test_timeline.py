@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import archsim
 from archsim.cli.app import app
 from archsim.engine.simulate import simulate
 from archsim.engine.timeline import bin_edges
@@ -61,3 +62,16 @@ def test_cli_timeline_json_and_sparklines() -> None:
     assert any(ch in text.stdout for ch in "▁▂▃▄▅▆▇█")
     bad = runner.invoke(app, ["run", "monolith", "--timeline", "0s"])
     assert bad.exit_code == 2
+
+
+def test_constant_arrivals_do_not_drift_across_bins() -> None:
+    # the k-th arrival at exactly k x 0.1 s (not 0.1 added k times): one per 100 ms bin
+    from archsim.engine.simulate import simulate as run
+
+    text = ("archsim: 1\nname: bins\nworkload: [{name: req, to: api/get, rate: 10, "
+            "arrivals: constant}]\ncomponents:\n  api: {type: service, endpoints: "
+            "{get: {work: 1ms}}}\n")
+    report = run(archsim.load(text), duration_s=3.0, warmup_s=0.0, replications=1, jobs=1,
+                 timeline_s=0.1).to_dict()
+    arrived = report["timeline"]["requests"]["req"]["arrived"]
+    assert arrived == [0] + [1] * 29  # at 0.1 .. 2.9 s; the one at 3.0 s is past the end
