@@ -192,3 +192,27 @@ def test_health_checks_also_steer_least_connections_away_from_a_failed_replica()
     run = simulate(text, duration_s=100, warmup_s=0, replications=4)
     shares = [c.failed / c.arrived for c in run.classes_named()]
     check("error share: the half second before the probe", shares, 0.5 / 100)
+
+
+CHAIN_DOWN = """
+archsim: 1
+name: chain-down
+network: {latency: 0ms}
+workload: [{name: req, to: api/get, rate: 50}]
+components:
+  api: {type: service, replicas: 2, workers: 50, endpoints: {get: {work: 1ms, calls: [{to: db/q}]}}}
+  db: {type: database, endpoints: {q: {work: 2ms}}}
+faults:
+  - {component: api, at: 20s, for: 1s, replicas_down: 1}
+  - {component: db, at: 5s, for: 5s, replicas_down: 1}
+"""
+
+
+def test_each_down_error_is_counted_at_the_component_that_failed_once() -> None:
+    # api (one of two replicas down for 1 s) must not also claim db's failures passing
+    # through it: the down errors add up to the failed requests, each where it happened
+    run = simulate(CHAIN_DOWN, duration_s=30, warmup_s=0, replications=2)
+    api, db = run.component("api")["down_errors"], run.component("db")["down_errors"]
+    assert api + db == run.request()["failed"]
+    assert abs(api - 2 * 50 * 1 / 2) < 4 * (2 * 25) ** 0.5  # 25 per replication, Poisson
+    assert abs(db - 2 * 50 * 5) < 4 * (2 * 250) ** 0.5

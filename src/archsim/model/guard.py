@@ -145,10 +145,7 @@ class ServeGuard:
             self.last_down_error_s = env._now
             raise ReplicaDown(self.name)
         error = done.value
-        if error is not None:
-            if isinstance(error, ReplicaDown):  # failed at the crash while it waited
-                self.lost += 1
-                self.last_down_error_s = env._now
+        if error is not None:  # the crash event always comes first, so this is not ours
             raise error
 
     def _watched(self, steps: Any, station: Station, ticket: Any,
