@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import simpy
 
 from archsim.model.ratelimit import TokenBucket
@@ -216,3 +217,27 @@ def test_each_down_error_is_counted_at_the_component_that_failed_once() -> None:
     assert api + db == run.request()["failed"]
     assert abs(api - 2 * 50 * 1 / 2) < 4 * (2 * 25) ** 0.5  # 25 per replication, Poisson
     assert abs(db - 2 * 50 * 5) < 4 * (2 * 250) ** 0.5
+
+
+QUEUE_TO_LIMITED_LB = """
+archsim: 1
+name: queue-lb-limit
+network: {latency: 0ms}
+workload: [{name: req, to: producer/put, rate: 100, arrivals: constant}]
+components:
+  producer: {type: service, endpoints: {put: {work: 1ms, calls: [{publish: jobs}]}}}
+  jobs: {type: queue, subscribers: [{to: lb/get, consumers: 4}]}
+  lb: {type: load_balancer, target: api, latency: 1ms, rate_limit: {rate: 50, burst: 1}}
+  api: {type: service, replicas: 2, endpoints: {get: {work: 1ms}}}
+"""
+
+
+def test_a_consumer_through_a_limited_balancer_takes_one_token_per_delivery() -> None:
+    # 100 messages/s delivered through a 50/s bucket: the api handles 50/s (rate x T), the
+    # other deliveries are refused once each (not twice, through entry and steps)
+    run = simulate(QUEUE_TO_LIMITED_LB, duration_s=20, warmup_s=1, replications=1)
+    (result,) = run.results
+    api = next(c for c in result.components if c.name == "api")
+    assert abs(api.completed - 50 * 20) <= 2
+    limited = result.failures.rate_limited["lb"]
+    assert limited["admitted"] == pytest.approx(api.completed, abs=4)

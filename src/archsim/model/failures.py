@@ -212,17 +212,13 @@ def _limit_balancer(balancer: BalancerRuntime, ctx: Context) -> None:
     bucket = state_of(ctx).limiters[balancer.name] = TokenBucket(ctx.env, limit.rate,
                                                                  limit.burst)
     name = balancer.name
-    entry, steps = balancer.entry, balancer.steps
+    entry = balancer.entry
 
     def limited_entry(endpoint: str) -> Callable[[], Any]:
         forward = entry(endpoint)
         return lambda: forward() if bucket.take() else _raising(RateLimited(name))
 
-    def limited_steps(endpoint: str) -> Any:
-        return steps(endpoint) if bucket.take() else _raising(RateLimited(name))
-
-    balancer.entry = limited_entry  # type: ignore[method-assign]
-    balancer.steps = limited_steps  # type: ignore[method-assign]
+    balancer.entry = limited_entry  # type: ignore[method-assign]  # steps() goes through it
 
 
 def _fault_state(target: Any, ctx: Context) -> FaultState | None:
@@ -249,7 +245,7 @@ def _slow_latency(target: BalancerRuntime | Broker) -> Slowdown:
 def _fault_balancer(balancer: BalancerRuntime, state: FaultState) -> None:
     """Fail requests at the balancer while it is down or an ``error_rate`` fault draws them
     (before forwarding: the target sees none of them)."""
-    entry, steps = balancer.entry, balancer.steps
+    entry = balancer.entry
     env = balancer.env
 
     def admitted() -> RequestError | None:
@@ -268,12 +264,7 @@ def _fault_balancer(balancer: BalancerRuntime, state: FaultState) -> None:
 
         return run
 
-    def faulty_steps(endpoint: str) -> Any:
-        error = admitted()
-        return steps(endpoint) if error is None else _raising(error)
-
-    balancer.entry = faulty_entry  # type: ignore[method-assign]
-    balancer.steps = faulty_steps  # type: ignore[method-assign]
+    balancer.entry = faulty_entry  # type: ignore[method-assign]  # steps() goes through it
 
 
 def _raising(error: RequestError) -> Generator[Any, Any, None]:
